@@ -1,0 +1,130 @@
+//! The authorisation URL the user opens: `https://HOST/miauth/SESSION?name=..&icon=..&callback=..&permission=..`.
+//!
+//! Pure string building. The consent page decodes every query value twice (URLSearchParams,
+//! then decodeURIComponent), so each value is percent-encoded strictly: everything but the
+//! unreserved characters `A-Z a-z 0-9 - . _ ~`, a space as `%20` and `+` as `%2B`.
+
+use std::fmt;
+
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+
+use crate::{Instance, Permissions, SessionId};
+
+/// Everything but RFC 3986's unreserved characters.
+const STRICT: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
+/// What the consent page is asked to show and do.
+#[derive(Debug)]
+pub struct AuthorizeRequest<'a> {
+    pub instance: &'a Instance,
+    pub session: &'a SessionId,
+    pub name: &'a str,
+    pub icon: Option<&'a str>,
+    pub callback: Option<&'a str>,
+    pub permissions: &'a Permissions,
+}
+
+/// The URL to open in the browser. It carries the session id, so its `Debug` hides it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct AuthorizationUrl(String);
+
+impl AuthorizationUrl {
+    /// The URL itself, to open or to show to the user.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for AuthorizationUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("AuthorizationUrl(<contains the session>)")
+    }
+}
+
+/// Builds the authorisation URL; parameters come in a fixed order: name, icon, callback, permission.
+pub fn authorization_url(req: &AuthorizeRequest<'_>) -> AuthorizationUrl {
+    let mut url = req.instance.url_of(&format!(
+        "/miauth/{}",
+        utf8_percent_encode(req.session.expose(), STRICT)
+    ));
+    let permission = req.permissions.to_string();
+    let params = [
+        ("name", Some(req.name)),
+        ("icon", req.icon),
+        ("callback", req.callback),
+        ("permission", Some(permission.as_str())),
+    ];
+    let mut sep = '?';
+    for (key, value) in params {
+        if let Some(value) = value {
+            url.push(sep);
+            url.push_str(key);
+            url.push('=');
+            url.push_str(&encode(value));
+            sep = '&';
+        }
+    }
+    AuthorizationUrl(url)
+}
+
+/// Strict percent-encoding of one query value.
+pub(crate) fn encode(value: &str) -> String {
+    utf8_percent_encode(value, STRICT).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn url_has_every_parameter_strictly_encoded_in_order() {
+        let instance = Instance::parse("misskey.io").unwrap();
+        let session = SessionId::from_existing("0b6c7f5e-6f5a-4d7e-9a54-3f0f6f3c1c2a");
+        let permissions = Permissions::parse(["read:account,write:notes"]).unwrap();
+        let url = authorization_url(&AuthorizeRequest {
+            instance: &instance,
+            session: &session,
+            name: "My app + 100% café",
+            icon: Some("https://example.com/icon.png?s=1&t=2"),
+            callback: Some("http://127.0.0.1:40123/cb/00ff"),
+            permissions: &permissions,
+        });
+        assert_eq!(
+            url.as_str(),
+            "https://misskey.io/miauth/0b6c7f5e-6f5a-4d7e-9a54-3f0f6f3c1c2a\
+             ?name=My%20app%20%2B%20100%25%20caf%C3%A9\
+             &icon=https%3A%2F%2Fexample.com%2Ficon.png%3Fs%3D1%26t%3D2\
+             &callback=http%3A%2F%2F127.0.0.1%3A40123%2Fcb%2F00ff\
+             &permission=read%3Aaccount%2Cwrite%3Anotes"
+        );
+    }
+
+    #[test]
+    fn optional_parameters_are_left_out_but_permission_never_is() {
+        let instance = Instance::parse("http://127.0.0.1:3000").unwrap();
+        let session = SessionId::from_existing("s");
+        let url = authorization_url(&AuthorizeRequest {
+            instance: &instance,
+            session: &session,
+            name: "miauth",
+            icon: None,
+            callback: None,
+            permissions: &Permissions::default(),
+        });
+        assert_eq!(
+            url.as_str(),
+            "http://127.0.0.1:3000/miauth/s?name=miauth&permission=read%3Aaccount"
+        );
+        assert!(!format!("{url:?}").contains("/miauth/s"));
+    }
+
+    #[test]
+    fn unreserved_characters_pass_through() {
+        assert_eq!(encode("A-z.0_9~"), "A-z.0_9~");
+        assert_eq!(encode("a b+c/d"), "a%20b%2Bc%2Fd");
+    }
+}

@@ -1,0 +1,292 @@
+//! The instance's HTTP API: the MiAuth check call and the account it returns.
+//!
+//! It never touches the loopback server. Requests have deadlines, do not follow redirects, name
+//! miauth in `User-Agent` and read at most [`MAX_BODY`] bytes. Errors never carry a URL, since
+//! the check URL holds the session id.
+
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use crate::{AccessToken, Error, Instance, SessionId};
+
+/// The most of an answer body that is read; real answers are a few kilobytes.
+pub const MAX_BODY: usize = 1024 * 1024;
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+const CHECK: &str = "the token check (POST /api/miauth/…/check)";
+
+/// The account a token belongs to, read leniently: large instances add many fields.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct User {
+    #[serde(default)]
+    pub id: String,
+    #[serde(default)]
+    pub username: String,
+    /// `None` means the instance itself.
+    #[serde(default)]
+    pub host: Option<String>,
+    /// The display name.
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default, rename = "avatarUrl", skip_serializing)]
+    pub avatar_url: Option<String>,
+}
+
+impl User {
+    /// `@username@host`, with the instance's authority when the user is local to it.
+    pub fn handle(&self, instance: &Instance) -> String {
+        let host = self.host.clone().unwrap_or_else(|| instance.authority());
+        format!("@{}@{host}", self.username)
+    }
+}
+
+/// What one check said.
+#[derive(Debug)]
+pub enum CheckOutcome {
+    /// The token, handed out now and never again.
+    Approved { token: AccessToken, user: User },
+    /// `{"ok":false}`: unknown, pending, denied or already fetched; they cannot be told apart.
+    NotApproved,
+}
+
+/// A client for one instance's API.
+#[derive(Clone, Debug)]
+pub struct InstanceClient {
+    http: reqwest::Client,
+    instance: Instance,
+}
+
+impl InstanceClient {
+    /// A client for `instance`; a loopback instance is reached without any proxy.
+    pub fn new(instance: &Instance) -> Result<Self, Error> {
+        let mut builder = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .connect_timeout(CONNECT_TIMEOUT)
+            .timeout(REQUEST_TIMEOUT)
+            .user_agent(concat!("miauth/", env!("CARGO_PKG_VERSION")));
+        if instance.is_loopback() {
+            builder = builder.no_proxy();
+        }
+        let http = builder
+            .build()
+            .map_err(|e| Error::Internal(format!("cannot set up the HTTP client: {e}")))?;
+        Ok(InstanceClient {
+            http,
+            instance: instance.clone(),
+        })
+    }
+
+    /// The instance this client talks to.
+    pub fn instance(&self) -> &Instance {
+        &self.instance
+    }
+
+    /// `POST /api/miauth/SESSION/check` with body `{}`. Run one at a time: the token is handed
+    /// out once, and two checks at once may both be answered with it.
+    pub async fn check(&self, session: &SessionId) -> Result<CheckOutcome, Error> {
+        let url = self.instance.url_of(&format!(
+            "/api/miauth/{}/check",
+            crate::authorize::encode(session.expose())
+        ));
+        tracing::debug!(instance = %self.instance, "checking the session");
+        let response = self
+            .http
+            .post(url)
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .body("{}")
+            .send()
+            .await
+            .map_err(|e| self.transport_error(e, CHECK))?;
+        let status = response.status();
+        let body = read_bounded(response)
+            .await
+            .map_err(|e| self.body_error(e, CHECK))?;
+        if status != reqwest::StatusCode::OK {
+            return Err(self.unexpected(CHECK, format!("HTTP {status}")));
+        }
+        parse_check(&body).map_err(|detail| self.unexpected(CHECK, detail))
+    }
+
+    fn unexpected(&self, request: &'static str, detail: String) -> Error {
+        Error::UnexpectedAnswer {
+            instance: self.instance.to_string(),
+            request,
+            detail,
+        }
+    }
+
+    /// Maps a failure to send: nothing reached the server when connecting failed.
+    fn transport_error(&self, e: reqwest::Error, request: &'static str) -> Error {
+        let reason = describe(&e);
+        let instance = self.instance.to_string();
+        if e.is_connect() {
+            if is_tls(&e) {
+                Error::Tls { instance, reason }
+            } else {
+                Error::Unreachable { instance, reason }
+            }
+        } else {
+            self.lost_answer_or(e, request)
+        }
+    }
+
+    /// The request was sent, so for a check the answer (and a token in it) may be lost.
+    fn lost_answer_or(&self, e: reqwest::Error, request: &'static str) -> Error {
+        let reason = describe(&e);
+        if request == CHECK {
+            Error::CheckAnswerLost {
+                instance: self.instance.to_string(),
+                reason,
+            }
+        } else {
+            self.unexpected(request, reason)
+        }
+    }
+}
+
+/// Reads the body, refusing more than [`MAX_BODY`] bytes.
+async fn read_bounded(mut response: reqwest::Response) -> Result<Vec<u8>, BodyError> {
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await.map_err(BodyError::Transport)? {
+        if body.len() + chunk.len() > MAX_BODY {
+            return Err(BodyError::TooLarge);
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
+enum BodyError {
+    Transport(reqwest::Error),
+    TooLarge,
+}
+
+impl InstanceClient {
+    fn body_error(&self, e: BodyError, request: &'static str) -> Error {
+        match e {
+            BodyError::Transport(e) => self.lost_answer_or(e, request),
+            BodyError::TooLarge => self.unexpected(
+                request,
+                format!("the answer is larger than {MAX_BODY} bytes"),
+            ),
+        }
+    }
+}
+
+/// Parses a check answer. `ok:true` counts only with a non-empty token.
+fn parse_check(body: &[u8]) -> Result<CheckOutcome, String> {
+    #[derive(Deserialize)]
+    struct Answer {
+        ok: bool,
+        #[serde(default)]
+        token: Option<String>,
+        #[serde(default)]
+        user: Option<serde_json::Value>,
+    }
+    let answer: Answer = serde_json::from_slice(body).map_err(|e| {
+        if serde_json::from_slice::<serde_json::Value>(body).is_ok() {
+            format!("JSON of an unexpected shape ({e})")
+        } else {
+            "the answer is not JSON".to_owned()
+        }
+    })?;
+    if !answer.ok {
+        return Ok(CheckOutcome::NotApproved);
+    }
+    let token = match answer.token {
+        Some(t) if !t.is_empty() => AccessToken::new(t),
+        _ => return Err("\"ok\": true without a token".to_owned()),
+    };
+    // The token is already handed out: an odd user object must not lose it.
+    let user = answer
+        .user
+        .and_then(|u| serde_json::from_value(u).ok())
+        .unwrap_or_else(|| {
+            tracing::warn!("the check answer's user object could not be read");
+            User::default()
+        });
+    Ok(CheckOutcome::Approved { token, user })
+}
+
+/// The innermost cause of a reqwest error, which is what a person can act on.
+fn describe(e: &reqwest::Error) -> String {
+    let mut source: &dyn std::error::Error = e;
+    while let Some(next) = source.source() {
+        source = next;
+    }
+    if e.is_timeout() {
+        return "the request timed out".to_owned();
+    }
+    let text = source.to_string();
+    if text.is_empty() {
+        "the connection failed".to_owned()
+    } else {
+        text
+    }
+}
+
+fn is_tls(e: &reqwest::Error) -> bool {
+    let mut source: Option<&dyn std::error::Error> = Some(e);
+    while let Some(s) = source {
+        let text = format!("{s:?}");
+        if text.contains("rustls") || text.contains("InvalidCertificate") || text.contains("Tls") {
+            return true;
+        }
+        source = s.source();
+    }
+    false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_observed_success_answer_parses() {
+        let body = br#"{"ok":true,"token":"8YE0sR5HGREPjcRkUQ0d0SPMi1pHZnsW","user":{"id":"au4joo606jd40003","name":null,"username":"admin","host":null,"avatarUrl":"http://127.0.0.1:3000/identicon/admin@127.0.0.1:3000","avatarBlurhash":null,"avatarDecorations":[],"isBot":false,"isCat":false,"emojis":{},"onlineStatus":"online"}}"#;
+        let CheckOutcome::Approved { token, user } = parse_check(body).unwrap() else {
+            panic!("not approved")
+        };
+        assert_eq!(token.expose(), "8YE0sR5HGREPjcRkUQ0d0SPMi1pHZnsW");
+        assert_eq!(user.username, "admin");
+        assert_eq!(user.host, None);
+        let instance = Instance::parse("http://127.0.0.1:3000").unwrap();
+        assert_eq!(user.handle(&instance), "@admin@127.0.0.1:3000");
+    }
+
+    #[test]
+    fn ok_false_is_not_approved() {
+        assert!(matches!(
+            parse_check(br#"{"ok":false}"#),
+            Ok(CheckOutcome::NotApproved)
+        ));
+    }
+
+    #[test]
+    fn ok_true_needs_a_non_empty_token() {
+        for body in [&br#"{"ok":true}"#[..], br#"{"ok":true,"token":""}"#] {
+            let e = parse_check(body).err().unwrap();
+            assert!(e.contains("without a token"), "{e}");
+        }
+    }
+
+    #[test]
+    fn a_token_with_an_odd_user_is_still_delivered() {
+        let CheckOutcome::Approved { token, user } =
+            parse_check(br#"{"ok":true,"token":"t0k","user":{"username":42}}"#).unwrap()
+        else {
+            panic!("not approved")
+        };
+        assert_eq!(token.expose(), "t0k");
+        assert_eq!(user, User::default());
+    }
+
+    #[test]
+    fn html_and_wrong_shapes_are_named() {
+        let e = parse_check(b"<html>503</html>").err().unwrap();
+        assert_eq!(e, "the answer is not JSON");
+        let e = parse_check(br#"{"status":"fine"}"#).err().unwrap();
+        assert!(e.starts_with("JSON of an unexpected shape"), "{e}");
+    }
+}

@@ -1,0 +1,203 @@
+//! The one error type of the crate.
+//!
+//! Every failure a user can meet is a variant here, carrying the input it concerns. Each variant
+//! knows three things the command line needs: a one-line message (its `Display`), an optional
+//! next step ([`Error::hint`]) and the documented exit code ([`Error::exit_code`]). No variant
+//! ever holds the access token or the session id.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Exit codes, the contract with programs that run `miauth` (also listed in README and `--help`).
+pub mod exit {
+    /// The token was delivered.
+    pub const SUCCESS: u8 = 0;
+    /// A bug in miauth.
+    pub const INTERNAL: u8 = 1;
+    /// Usage error or invalid input.
+    pub const USAGE: u8 = 2;
+    /// Not approved before the deadline.
+    pub const DEADLINE: u8 = 3;
+    /// The instance failed: unreachable, TLS, an unexpected answer, approval without a token.
+    pub const INSTANCE: u8 = 4;
+    /// A local failure: the port cannot be bound, the output cannot be written.
+    pub const LOCAL: u8 = 5;
+    /// Interrupted by Ctrl-C (SIGINT).
+    pub const INTERRUPTED: u8 = 130;
+    /// Terminated by SIGTERM.
+    pub const TERMINATED: u8 = 143;
+}
+
+/// What went wrong, written for the person or program that ran the login.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The instance address cannot be used.
+    #[error("invalid instance {input:?}: {reason}")]
+    InvalidInstance { input: String, reason: String },
+
+    /// A permission name cannot be sent.
+    #[error("invalid permission {input:?}: {reason}")]
+    InvalidPermission { input: String, reason: String },
+
+    /// Another option has a value that cannot be used.
+    #[error("invalid {option} {input:?}: {reason}")]
+    InvalidOption {
+        option: &'static str,
+        input: String,
+        reason: String,
+    },
+
+    /// Nobody approved before the deadline (a denial looks the same: the server says nothing).
+    #[error("no approval arrived within {}", humantime::format_duration(*waited))]
+    Deadline { waited: Duration },
+
+    /// The caller's cancellation (Ctrl-C, SIGTERM) ended the wait.
+    #[error("interrupted before the login was approved")]
+    Interrupted,
+
+    /// The instance could not be reached at all.
+    #[error("cannot reach {instance}: {reason}")]
+    Unreachable { instance: String, reason: String },
+
+    /// The TLS handshake with the instance failed.
+    #[error("TLS connection to {instance} failed: {reason}")]
+    Tls { instance: String, reason: String },
+
+    /// The instance answered, but not as a MiAuth server does.
+    #[error("{instance} gave an unexpected answer to {request}: {detail}")]
+    UnexpectedAnswer {
+        instance: String,
+        request: &'static str,
+        detail: String,
+    },
+
+    /// The check request was sent but its answer was lost, so a token may exist that nobody holds.
+    #[error("the answer of {instance} to the token check was lost: {reason}")]
+    CheckAnswerLost { instance: String, reason: String },
+
+    /// The browser came back approved, yet the check handed out no token.
+    #[error("{instance} reported approval but handed out no token")]
+    ApprovedWithoutToken { instance: String },
+
+    /// The loopback callback server cannot listen.
+    #[error("cannot listen on {addr}: {reason}")]
+    Bind { addr: String, reason: String },
+
+    /// The result cannot be written where it was asked to go.
+    #[error("cannot write {}: {reason}", path.display())]
+    WriteOutput { path: PathBuf, reason: String },
+
+    /// A bug: something that should not be able to fail did.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl Error {
+    /// The documented exit code for this error.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            Error::InvalidInstance { .. }
+            | Error::InvalidPermission { .. }
+            | Error::InvalidOption { .. } => exit::USAGE,
+            Error::Deadline { .. } => exit::DEADLINE,
+            Error::Interrupted => exit::INTERRUPTED,
+            Error::Unreachable { .. }
+            | Error::Tls { .. }
+            | Error::UnexpectedAnswer { .. }
+            | Error::CheckAnswerLost { .. }
+            | Error::ApprovedWithoutToken { .. } => exit::INSTANCE,
+            Error::Bind { .. } | Error::WriteOutput { .. } => exit::LOCAL,
+            Error::Internal(_) => exit::INTERNAL,
+        }
+    }
+
+    /// A short machine-readable name of the kind of failure.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Error::InvalidInstance { .. } => "invalid_instance",
+            Error::InvalidPermission { .. } => "invalid_permission",
+            Error::InvalidOption { .. } => "invalid_option",
+            Error::Deadline { .. } => "deadline",
+            Error::Interrupted => "interrupted",
+            Error::Unreachable { .. } => "unreachable",
+            Error::Tls { .. } => "tls",
+            Error::UnexpectedAnswer { .. } => "unexpected_answer",
+            Error::CheckAnswerLost { .. } => "check_answer_lost",
+            Error::ApprovedWithoutToken { .. } => "approved_without_token",
+            Error::Bind { .. } => "bind",
+            Error::WriteOutput { .. } => "write_output",
+            Error::Internal(_) => "internal",
+        }
+    }
+
+    /// What the user can do next, when there is something to say.
+    pub fn hint(&self) -> Option<String> {
+        Some(match self {
+            Error::InvalidInstance { .. } => {
+                "give the web address of a Misskey server, like misskey.io or https://misskey.io"
+                    .into()
+            }
+            Error::InvalidPermission { .. } => {
+                "list permission names like read:account,write:notes (see `miauth permissions`)"
+                    .into()
+            }
+            Error::InvalidOption { .. } => "see `miauth login --help`".into(),
+            Error::Deadline { .. } => {
+                "run again and press Accept on the page, or give more time with --timeout".into()
+            }
+            Error::Interrupted => return None,
+            Error::Unreachable { .. } => {
+                "check the address and your network connection, then run again".into()
+            }
+            Error::Tls { .. } => {
+                "check the address; the server's certificate must be valid for it".into()
+            }
+            Error::UnexpectedAnswer { instance, .. } => {
+                format!("check that {instance} runs Misskey or a fork that offers MiAuth")
+            }
+            Error::CheckAnswerLost { instance, .. } => format!(
+                "a token may have been issued that cannot be fetched again; revoke it on {instance} under Settings > Connected apps and run again"
+            ),
+            Error::ApprovedWithoutToken { instance } => format!(
+                "look under Settings > Connected apps on {instance}: revoke a half-made token there and run again"
+            ),
+            Error::Bind { .. } => {
+                "choose another --port, or leave it out to let the system pick a free one".into()
+            }
+            Error::WriteOutput { .. } => {
+                "check that the directory exists and is writable, or leave out --output".into()
+            }
+            Error::Internal(_) => "please report this as a bug in miauth".into(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_message_is_one_line() {
+        let errors = [
+            Error::Deadline {
+                waited: Duration::from_secs(300),
+            },
+            Error::ApprovedWithoutToken {
+                instance: "https://misskey.io".into(),
+            },
+        ];
+        for e in errors {
+            assert!(!e.to_string().contains('\n'));
+            assert!(!e.hint().unwrap_or_default().contains('\n'));
+        }
+    }
+
+    #[test]
+    fn deadline_message_names_the_wait_in_human_units() {
+        let e = Error::Deadline {
+            waited: Duration::from_secs(90),
+        };
+        assert_eq!(e.to_string(), "no approval arrived within 1m 30s");
+        assert_eq!(e.exit_code(), 3);
+    }
+}

@@ -1,0 +1,47 @@
+//! Get a Misskey access token through MiAuth, the browser login of Misskey and its forks.
+//!
+//! A [`Login`] makes a fresh session, starts a short-lived callback server on loopback, opens
+//! the user's browser at the instance's consent page and, once the browser comes back, asks the
+//! instance for the token:
+//!
+//! ```no_run
+//! # async fn example() -> Result<(), miauth::Error> {
+//! use miauth::{Instance, Login, Permissions};
+//!
+//! let credentials = Login::new(Instance::parse("misskey.io")?)
+//!     .name("my-bot")
+//!     .permissions(Permissions::parse(["read:account,write:notes"])?)
+//!     .run()
+//!     .await?;
+//! println!("logged in as {}", credentials.handle());
+//! let token: &str = credentials.token.expose();
+//! # let _ = token;
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! The library prints nothing: progress goes to an observer ([`Login::on_progress`]), failures
+//! come back as [`Error`], whose message, hint and exit code the `miauth` command prints.
+//! [`mock`] is a fake instance that behaves like real servers, for tests and demos.
+
+pub mod authorize;
+pub mod browser;
+pub mod callback;
+pub mod check;
+mod error;
+mod flow;
+pub mod instance;
+pub mod mock;
+pub mod output;
+mod page;
+pub mod permission;
+mod secret;
+
+pub use authorize::AuthorizationUrl;
+pub use check::User;
+pub use error::{Error, exit};
+pub use flow::{Cancel, Credentials, DEFAULT_TIMEOUT, Login, Observer, Progress};
+pub use instance::Instance;
+pub use output::Format;
+pub use permission::Permissions;
+pub use secret::{AccessToken, SessionId};

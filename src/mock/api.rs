@@ -1,0 +1,257 @@
+//! The fake instance's API: the check endpoint, `/api/meta`, `/api/i` and nodeinfo.
+//!
+//! Answers are those recorded from Misskey 2025.11.1 (`observed-misskey-2025.11.1.md`):
+//! the check is POST only, always 200 with `{"ok":false}` unless a token is waiting, hands each
+//! token out once, rejects an empty body sent as JSON with 400, and does not route a session
+//! longer than 100 characters.
+
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+
+use super::MockState;
+
+/// Misskey's own check: a longer session never matches the route.
+const MAX_SESSION: usize = 100;
+
+fn api_json(status: StatusCode, body: Value) -> Response {
+    (
+        status,
+        [
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json; charset=utf-8"),
+            ),
+            (
+                header::CACHE_CONTROL,
+                HeaderValue::from_static("private, max-age=0, must-revalidate"),
+            ),
+        ],
+        body.to_string(),
+    )
+        .into_response()
+}
+
+fn unknown_endpoint() -> Response {
+    api_json(
+        StatusCode::NOT_FOUND,
+        json!({"error": {
+            "message": "Unknown API endpoint.",
+            "code": "UNKNOWN_API_ENDPOINT",
+            "id": "2ca3b769-540a-4f08-9dd5-b5a825b6d0f1",
+            "kind": "client",
+        }}),
+    )
+}
+
+/// Fastify's body parsing: what a request body must look like to reach the handler.
+fn body_problem(headers: &HeaderMap, body: &Bytes) -> Option<Response> {
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| {
+            v.split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase()
+        });
+    match content_type.as_deref() {
+        None | Some("text/plain") => None,
+        Some("application/json") if body.is_empty() => Some(api_json(
+            StatusCode::BAD_REQUEST,
+            json!({
+                "statusCode": 400,
+                "code": "FST_ERR_CTP_EMPTY_JSON_BODY",
+                "error": "Bad Request",
+                "message": "Body cannot be empty when content-type is set to 'application/json'",
+            }),
+        )),
+        Some("application/json") => serde_json::from_slice::<Value>(body).err().map(|e| {
+            api_json(
+                StatusCode::BAD_REQUEST,
+                json!({
+                    "statusCode": 400,
+                    "code": "FST_ERR_CTP_INVALID_JSON_BODY",
+                    "error": "Bad Request",
+                    "message": format!("Body is not valid JSON: {e}"),
+                }),
+            )
+        }),
+        Some(other) => Some(api_json(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            json!({
+                "statusCode": 415,
+                "code": "FST_ERR_CTP_INVALID_MEDIA_TYPE",
+                "error": "Unsupported Media Type",
+                "message": format!("Unsupported Media Type: {other}"),
+            }),
+        )),
+    }
+}
+
+/// `POST /api/miauth/{session}/check`.
+pub(super) async fn check(
+    State(state): State<Arc<MockState>>,
+    Path(session): Path<String>,
+    method: Method,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    if session.chars().count() > MAX_SESSION {
+        return api_json(
+            StatusCode::NOT_FOUND,
+            json!({
+                "message": format!("Route {method}:/api/miauth/{session}/check not found"),
+                "error": "Not Found",
+                "statusCode": 404,
+            }),
+        );
+    }
+    if method != Method::POST {
+        return unknown_endpoint();
+    }
+    if let Some(problem) = body_problem(&headers, &body) {
+        return problem;
+    }
+    match state.fetch_token(&session) {
+        Some(token) => api_json(
+            StatusCode::OK,
+            json!({"ok": true, "token": token, "user": user_json(&state)}),
+        ),
+        None => api_json(StatusCode::OK, json!({"ok": false})),
+    }
+}
+
+/// `POST /api/i`: the account of a token sent as `Authorization: Bearer` or as `i` in the body.
+pub(super) async fn i(
+    State(state): State<Arc<MockState>>,
+    method: Method,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    if method != Method::POST {
+        return unknown_endpoint();
+    }
+    if let Some(problem) = body_problem(&headers, &body) {
+        return problem;
+    }
+    let bearer = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::to_owned);
+    let in_body = serde_json::from_slice::<Value>(&body)
+        .ok()
+        .and_then(|v| v.get("i").and_then(Value::as_str).map(str::to_owned));
+    match bearer.or(in_body) {
+        Some(token) if state.is_valid_token(&token) => api_json(StatusCode::OK, user_json(&state)),
+        Some(_) => api_json(
+            StatusCode::UNAUTHORIZED,
+            json!({"error": {
+                "message": "Authentication failed. Please ensure your token is correct.",
+                "code": "AUTHENTICATION_FAILED",
+                "id": "b0a7f5f8-dc2f-4171-b91f-de88ad238e14",
+                "kind": "client",
+            }}),
+        ),
+        None => api_json(
+            StatusCode::UNAUTHORIZED,
+            json!({"error": {
+                "message": "Credential required.",
+                "code": "CREDENTIAL_REQUIRED",
+                "id": "1384574d-a912-4b81-8601-c7b1c4085df1",
+                "kind": "client",
+            }}),
+        ),
+    }
+}
+
+/// `POST /api/meta`.
+pub(super) async fn meta(State(state): State<Arc<MockState>>, method: Method) -> Response {
+    if method != Method::POST && method != Method::GET {
+        return unknown_endpoint();
+    }
+    api_json(
+        StatusCode::OK,
+        json!({
+            "maintainerName": null,
+            "maintainerEmail": null,
+            "version": state.config.version,
+            "name": "miauth fake instance",
+            "uri": state.base_url,
+            "description": "A fake Misskey instance for testing MiAuth clients.",
+            "features": {
+                "registration": false,
+                "localTimeline": true,
+                "globalTimeline": true,
+                "miauth": true,
+            },
+        }),
+    )
+}
+
+/// `GET /.well-known/nodeinfo`.
+pub(super) async fn nodeinfo_links(State(state): State<Arc<MockState>>) -> Response {
+    if state.config.quirks.nodeinfo_forbidden {
+        return StatusCode::FORBIDDEN.into_response();
+    }
+    let base = &state.base_url;
+    api_json(
+        StatusCode::OK,
+        json!({"links": [
+            {"rel": "http://nodeinfo.diaspora.software/ns/schema/2.1", "href": format!("{base}/nodeinfo/2.1")},
+            {"rel": "http://nodeinfo.diaspora.software/ns/schema/2.0", "href": format!("{base}/nodeinfo/2.0")},
+        ]}),
+    )
+}
+
+/// `GET /nodeinfo/2.1` and `/nodeinfo/2.0`.
+pub(super) async fn nodeinfo(
+    State(state): State<Arc<MockState>>,
+    Path(version): Path<String>,
+) -> Response {
+    if version != "2.1" && version != "2.0" {
+        return not_found().await;
+    }
+    api_json(
+        StatusCode::OK,
+        json!({
+            "version": version,
+            "software": {"name": state.config.software, "version": state.config.version},
+            "protocols": ["activitypub"],
+            "services": {"inbound": [], "outbound": []},
+            "openRegistrations": false,
+            "usage": {"users": {"total": 1}},
+            "metadata": {"nodeName": "miauth fake instance"},
+        }),
+    )
+}
+
+/// Anything else.
+pub(super) async fn not_found() -> Response {
+    (StatusCode::NOT_FOUND, "Not Found").into_response()
+}
+
+/// The approving account, shaped like Misskey's `MeDetailed` (shortened).
+fn user_json(state: &MockState) -> Value {
+    let username = &state.config.username;
+    json!({
+        "id": "9x8y7z6w5v4u3t2s",
+        "name": "Alice Example",
+        "username": username,
+        "host": null,
+        "avatarUrl": format!("{}/identicon/{username}", state.base_url),
+        "avatarBlurhash": null,
+        "avatarDecorations": [],
+        "isBot": false,
+        "isCat": false,
+        "emojis": {},
+        "onlineStatus": "online",
+        "badgeRoles": [],
+    })
+}

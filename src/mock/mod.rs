@@ -1,0 +1,248 @@
+//! A fake Misskey instance, faithful to how real servers answer MiAuth, quirks included.
+//!
+//! It serves the consent page `/miauth/{session}` (Accept and Deny), the check endpoint with its
+//! exact semantics, `/api/meta`, `/api/i` and nodeinfo, on loopback. Tests use it through
+//! [`MockServer`], users through `miauth mock`, newcomers through `miauth demo`. Behaviours of
+//! other versions and forks are switched on with [`Quirks`]. The consent page here answers with
+//! plain HTML forms and HTTP redirects instead of a JavaScript app, so `curl` can play the browser.
+
+mod api;
+pub mod browser;
+mod consent;
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Instant;
+
+use axum::Router;
+use axum::routing::{any, get};
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+pub use browser::{Choice, Journey, ScriptedBrowser, Visit};
+
+/// Behaviours of particular versions and forks, off by default (Misskey 2025.11 behaviour).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Quirks {
+    /// Misskey 2024.11.0–2024.12.x with a failing token creation: Accept creates no token but
+    /// still redirects to the callback, so the check that follows says `{"ok":false}`.
+    pub approve_without_token: bool,
+    /// Firefish and Iceshrimp: the callback is built by appending `?session=` or `&session=`
+    /// to the callback string, instead of `new URL()` and `searchParams.set`.
+    pub concatenated_callback: bool,
+    /// Decode query values once, where real servers decode them twice.
+    pub single_decode: bool,
+    /// Federation off (the default since 2025.8): `/.well-known/nodeinfo` answers 403, empty.
+    pub nodeinfo_forbidden: bool,
+}
+
+/// What the fake instance is and how it behaves.
+#[derive(Clone, Debug)]
+pub struct MockConfig {
+    /// Approve every session as soon as its consent page is opened, answering with an HTTP
+    /// redirect to the callback.
+    pub auto_approve: bool,
+    pub quirks: Quirks,
+    /// nodeinfo's `software.name`.
+    pub software: String,
+    /// nodeinfo's `software.version` and meta's `version`.
+    pub version: String,
+    /// The account that approves: its username.
+    pub username: String,
+}
+
+impl Default for MockConfig {
+    fn default() -> Self {
+        MockConfig {
+            auto_approve: false,
+            quirks: Quirks::default(),
+            software: "misskey".into(),
+            version: "2025.11.1".into(),
+            username: "alice".into(),
+        }
+    }
+}
+
+/// What a consent page was asked to show, after the server's decoding.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ConsentRequest {
+    pub name: Option<String>,
+    pub icon: Option<String>,
+    pub callback: Option<String>,
+    pub permission: Option<String>,
+}
+
+/// One token the fake instance created.
+#[derive(Clone, Debug)]
+struct IssuedToken {
+    value: String,
+    fetched: bool,
+}
+
+#[derive(Default)]
+struct Records {
+    consent: HashMap<String, ConsentRequest>,
+    tokens: HashMap<String, Vec<IssuedToken>>,
+    checks: Vec<Instant>,
+}
+
+/// The fake instance's shared state.
+pub(crate) struct MockState {
+    config: MockConfig,
+    base_url: String,
+    records: Mutex<Records>,
+}
+
+impl MockState {
+    fn records(&self) -> MutexGuard<'_, Records> {
+        // A panic while holding the lock cannot leave the records half-changed, so go on.
+        self.records
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Creates a token for `session` (a second approval creates a second token).
+    fn create_token(&self, session: &str) -> Result<String, getrandom::Error> {
+        let value = crate::secret::random_alphanumeric(32)?;
+        self.records()
+            .tokens
+            .entry(session.to_owned())
+            .or_default()
+            .push(IssuedToken {
+                value: value.clone(),
+                fetched: false,
+            });
+        Ok(value)
+    }
+
+    /// Hands out the oldest unfetched token of `session`, once.
+    fn fetch_token(&self, session: &str) -> Option<String> {
+        let mut records = self.records();
+        records.checks.push(Instant::now());
+        let token = records
+            .tokens
+            .get_mut(session)?
+            .iter_mut()
+            .find(|t| !t.fetched)?;
+        token.fetched = true;
+        Some(token.value.clone())
+    }
+
+    fn is_valid_token(&self, candidate: &str) -> bool {
+        self.records()
+            .tokens
+            .values()
+            .flatten()
+            .any(|t| t.value == candidate)
+    }
+}
+
+/// A running fake instance.
+pub struct MockServer {
+    state: Arc<MockState>,
+    shutdown: Option<oneshot::Sender<()>>,
+    task: JoinHandle<()>,
+}
+
+impl std::fmt::Debug for MockServer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MockServer")
+            .field("base_url", &self.state.base_url)
+            .finish_non_exhaustive()
+    }
+}
+
+impl MockServer {
+    /// Starts serving on `addr` (port `0`: the system chooses).
+    pub async fn start(config: MockConfig, addr: SocketAddr) -> std::io::Result<MockServer> {
+        let listener = tokio::net::TcpListener::bind(addr).await?;
+        let local = listener.local_addr()?;
+        let state = Arc::new(MockState {
+            config,
+            base_url: format!("http://{local}"),
+            records: Mutex::new(Records::default()),
+        });
+        let app = router(state.clone());
+        let (tx, rx) = oneshot::channel::<()>();
+        let task = tokio::spawn(async move {
+            let served = axum::serve(listener, app).with_graceful_shutdown(async {
+                let _ = rx.await;
+            });
+            if let Err(e) = served.await {
+                tracing::warn!(error = %e, "fake instance stopped with an error");
+            }
+        });
+        Ok(MockServer {
+            state,
+            shutdown: Some(tx),
+            task,
+        })
+    }
+
+    /// `http://127.0.0.1:PORT`.
+    pub fn base_url(&self) -> &str {
+        &self.state.base_url
+    }
+
+    /// Approves `session` as a user on another device would, without any redirect.
+    /// Returns the token created.
+    pub fn approve(&self, session: &str) -> Result<String, getrandom::Error> {
+        self.state.create_token(session)
+    }
+
+    /// What each consent page opened so far was asked to show, by session.
+    pub fn consent_requests(&self) -> Vec<ConsentRequest> {
+        self.state.records().consent.values().cloned().collect()
+    }
+
+    /// Every token created so far, in no particular order.
+    pub fn issued_tokens(&self) -> Vec<String> {
+        self.state
+            .records()
+            .tokens
+            .values()
+            .flatten()
+            .map(|t| t.value.clone())
+            .collect()
+    }
+
+    /// When each check request arrived.
+    pub fn check_times(&self) -> Vec<Instant> {
+        self.state.records().checks.clone()
+    }
+
+    /// Stops serving.
+    pub async fn shutdown(mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if tokio::time::timeout(std::time::Duration::from_secs(2), &mut self.task)
+            .await
+            .is_err()
+        {
+            self.task.abort();
+        }
+    }
+}
+
+impl Drop for MockServer {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+fn router(state: Arc<MockState>) -> Router {
+    Router::new()
+        .route(
+            "/miauth/{session}",
+            get(consent::page).post(consent::decide),
+        )
+        .route("/api/miauth/{session}/check", any(api::check))
+        .route("/api/meta", any(api::meta))
+        .route("/api/i", any(api::i))
+        .route("/.well-known/nodeinfo", get(api::nodeinfo_links))
+        .route("/nodeinfo/{version}", get(api::nodeinfo))
+        .fallback(api::not_found)
+        .with_state(state)
+}

@@ -1,0 +1,171 @@
+//! The result of a login as text, and the owner-only, atomic file it may be written to.
+//!
+//! This is where the token leaves its secret type: [`render`] is the one place that exposes it
+//! for output. [`write_atomic`] writes to a temporary file beside the target (created owner-only)
+//! and renames it into place, so the target is either the old file or the complete new one.
+
+use std::io::Write;
+use std::path::Path;
+
+use serde_json::json;
+
+use crate::{Credentials, Error};
+
+/// How the result is written.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// The token and a newline.
+    #[default]
+    Token,
+    /// One JSON object: token, instance, user, permissions.
+    Json,
+    /// `MISSKEY_URL=...` and `MISSKEY_TOKEN=...` lines, for `source` or `--env-file`.
+    Env,
+}
+
+/// The text to deliver. It holds the token: send it only to the chosen output.
+pub fn render(credentials: &Credentials, format: Format) -> String {
+    let token = credentials.token.expose();
+    match format {
+        Format::Token => format!("{token}\n"),
+        Format::Json => {
+            let user = &credentials.user;
+            let value = json!({
+                "token": token,
+                "instance": credentials.instance.origin(),
+                "user": {
+                    "id": user.id,
+                    "username": user.username,
+                    "host": user.host,
+                    "name": user.name,
+                },
+                "permissions": credentials.permissions.names(),
+            });
+            format!("{value}\n")
+        }
+        Format::Env => format!(
+            "MISSKEY_URL={}\nMISSKEY_TOKEN={}\n",
+            shell_quote(&credentials.instance.origin()),
+            shell_quote(token)
+        ),
+    }
+}
+
+/// Quotes a value for a POSIX shell only when it needs it.
+fn shell_quote(value: &str) -> String {
+    let plain = !value.is_empty()
+        && value
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-._~:/@%+=,".contains(c));
+    if plain {
+        value.to_owned()
+    } else {
+        format!("'{}'", value.replace('\'', r"'\''"))
+    }
+}
+
+/// Writes `contents` to `path` atomically, readable and writable by the owner only.
+pub fn write_atomic(path: &Path, contents: &str) -> Result<(), Error> {
+    let fail = |reason: String| Error::WriteOutput {
+        path: path.to_owned(),
+        reason,
+    };
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    if path.is_dir() {
+        return Err(fail("it is a directory".into()));
+    }
+    // tempfile creates the file with mode 0600 on Unix.
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".miauth-")
+        .suffix(".tmp")
+        .tempfile_in(dir)
+        .map_err(|e| fail(e.to_string()))?;
+    tmp.write_all(contents.as_bytes())
+        .and_then(|()| tmp.as_file().sync_all())
+        .map_err(|e| fail(e.to_string()))?;
+    tmp.persist(path).map_err(|e| fail(e.error.to_string()))?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{AccessToken, Instance, Permissions, User};
+
+    fn credentials() -> Credentials {
+        Credentials {
+            token: AccessToken::new("8YE0sR5HGREPjcRkUQ0d0SPMi1pHZnsW"),
+            user: User {
+                id: "au4joo606jd40003".into(),
+                username: "admin".into(),
+                host: None,
+                name: Some("Ad Min".into()),
+                avatar_url: None,
+            },
+            instance: Instance::parse("http://127.0.0.1:3000").unwrap(),
+            permissions: Permissions::parse(["read:account,write:notes"]).unwrap(),
+        }
+    }
+
+    #[test]
+    fn token_format_is_the_token_and_a_newline() {
+        assert_eq!(
+            render(&credentials(), Format::Token),
+            "8YE0sR5HGREPjcRkUQ0d0SPMi1pHZnsW\n"
+        );
+    }
+
+    #[test]
+    fn json_format_has_the_documented_fields() {
+        let text = render(&credentials(), Format::Json);
+        let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(
+            v,
+            json!({
+                "token": "8YE0sR5HGREPjcRkUQ0d0SPMi1pHZnsW",
+                "instance": "http://127.0.0.1:3000",
+                "user": {"id": "au4joo606jd40003", "username": "admin", "host": null, "name": "Ad Min"},
+                "permissions": ["read:account", "write:notes"],
+            })
+        );
+    }
+
+    #[test]
+    fn env_format_quotes_only_what_needs_it() {
+        assert_eq!(
+            render(&credentials(), Format::Env),
+            "MISSKEY_URL=http://127.0.0.1:3000\nMISSKEY_TOKEN=8YE0sR5HGREPjcRkUQ0d0SPMi1pHZnsW\n"
+        );
+        assert_eq!(shell_quote("a b'c"), r"'a b'\''c'");
+        assert_eq!(shell_quote("$(rm)"), "'$(rm)'");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn written_file_is_owner_only_and_replaces_the_old_one_whole() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("token");
+        std::fs::write(&path, "old").unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+        write_atomic(&path, "new\n").unwrap();
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "new\n");
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+        let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+        assert_eq!(names.len(), 1, "no temporary file is left behind");
+    }
+
+    #[test]
+    fn a_missing_directory_is_a_clear_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("missing").join("token");
+        let e = write_atomic(&path, "x").unwrap_err();
+        assert_eq!(e.exit_code(), 5);
+        assert!(e.to_string().starts_with("cannot write "), "{e}");
+        assert!(e.to_string().contains("missing"), "{e}");
+    }
+}
