@@ -8,7 +8,7 @@ use std::fmt;
 
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 
-use crate::{Instance, Permissions, SessionId};
+use crate::{Error, Instance, Permissions, SessionId};
 
 /// Everything but RFC 3986's unreserved characters.
 const STRICT: &AsciiSet = &NON_ALPHANUMERIC
@@ -71,6 +71,59 @@ pub fn authorization_url(req: &AuthorizeRequest<'_>) -> AuthorizationUrl {
     AuthorizationUrl(url)
 }
 
+/// Checks the application name and icon before anything is opened: the consent page fails to
+/// create the token for a name over 128 characters or an icon URL over 512, and its double
+/// decoding garbles any value holding `%` (a name like `100%` breaks the page outright).
+pub fn validate_app(name: &str, icon: Option<&str>) -> Result<(), Error> {
+    let refuse = |option, input: &str, reason: &str| Error::InvalidOption {
+        option,
+        input: input.to_owned(),
+        reason: reason.to_owned(),
+    };
+    if name.trim().is_empty() {
+        return Err(refuse("--name", name, "the name is empty"));
+    }
+    if name.encode_utf16().count() > 128 {
+        return Err(refuse(
+            "--name",
+            name,
+            "Misskey accepts at most 128 characters",
+        ));
+    }
+    if name.contains('%') {
+        return Err(refuse(
+            "--name",
+            name,
+            "the consent page decodes the name twice, so '%' cannot be shown; leave it out",
+        ));
+    }
+    if let Some(icon) = icon {
+        if icon.encode_utf16().count() > 512 {
+            return Err(refuse(
+                "--icon",
+                icon,
+                "Misskey accepts at most 512 characters",
+            ));
+        }
+        let parsed = url::Url::parse(icon).map_err(|e| refuse("--icon", icon, &e.to_string()))?;
+        if !matches!(parsed.scheme(), "http" | "https") {
+            return Err(refuse(
+                "--icon",
+                icon,
+                "the icon must be an http or https URL",
+            ));
+        }
+        if icon.contains('%') {
+            return Err(refuse(
+                "--icon",
+                icon,
+                "the consent page decodes the URL twice, so percent-escapes in it would change; use a URL without '%'",
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// Strict percent-encoding of one query value.
 pub(crate) fn encode(value: &str) -> String {
     utf8_percent_encode(value, STRICT).to_string()
@@ -120,6 +173,40 @@ mod tests {
             "http://127.0.0.1:3000/miauth/s?name=miauth&permission=read%3Aaccount"
         );
         assert!(!format!("{url:?}").contains("/miauth/s"));
+    }
+
+    #[test]
+    fn names_and_icons_the_consent_page_would_garble_or_refuse_are_rejected() {
+        assert!(validate_app("my-bot", Some("https://example.com/i.png?s=1")).is_ok());
+        assert!(validate_app(&"é".repeat(128), None).is_ok());
+        let cases = [
+            (String::new(), None, "empty"),
+            ("x".repeat(129), None, "at most 128"),
+            ("100% sure".to_owned(), None, "'%'"),
+            (
+                "app".to_owned(),
+                Some("ftp://example.com/i.png"),
+                "http or https",
+            ),
+            ("app".to_owned(), Some("not a url"), "--icon"),
+            (
+                "app".to_owned(),
+                Some("https://example.com/a%20b.png"),
+                "'%'",
+            ),
+        ];
+        for (name, icon, want) in cases {
+            let e = validate_app(&name, icon).unwrap_err();
+            assert_eq!(e.exit_code(), 2);
+            assert!(e.to_string().contains(want), "{name} {icon:?}: {e}");
+        }
+        let long_icon = format!("https://example.com/{}", "a".repeat(500));
+        assert!(
+            validate_app("app", Some(&long_icon))
+                .unwrap_err()
+                .to_string()
+                .contains("512")
+        );
     }
 
     #[test]

@@ -4,7 +4,7 @@
 //! progress and errors go to stderr, errors as one line after `miauth: error:`. The exit code
 //! comes from the error ([`miauth::exit`]).
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU8, Ordering};
@@ -281,24 +281,32 @@ fn progress_printer(ui: Ui, opens_browser: bool) -> miauth::Observer {
 }
 
 /// Completes on Ctrl-C or SIGTERM, recording which exit code the interruption calls for.
-async fn cancelled(code: Arc<AtomicU8>) {
+/// The handlers are installed now, not at the first poll, so a signal sent as soon as the URL
+/// is printed is already caught.
+fn cancelled(code: Arc<AtomicU8>) -> impl std::future::Future<Output = ()> + Send + 'static {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{SignalKind, signal};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => tokio::select! {
-                _ = tokio::signal::ctrl_c() => code.store(exit::INTERRUPTED, Ordering::SeqCst),
-                _ = term.recv() => code.store(exit::TERMINATED, Ordering::SeqCst),
-            },
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
+        let int = signal(SignalKind::interrupt());
+        let term = signal(SignalKind::terminate());
+        async move {
+            match (int, term) {
+                (Ok(mut int), Ok(mut term)) => tokio::select! {
+                    _ = int.recv() => code.store(exit::INTERRUPTED, Ordering::SeqCst),
+                    _ = term.recv() => code.store(exit::TERMINATED, Ordering::SeqCst),
+                },
+                _ => {
+                    let _ = tokio::signal::ctrl_c().await;
+                }
             }
         }
     }
     #[cfg(not(unix))]
     {
-        let _ = tokio::signal::ctrl_c().await;
-        code.store(exit::INTERRUPTED, Ordering::SeqCst);
+        async move {
+            let _ = tokio::signal::ctrl_c().await;
+            code.store(exit::INTERRUPTED, Ordering::SeqCst);
+        }
     }
 }
 
@@ -472,6 +480,7 @@ fn init_logging(quiet: bool, verbose: u8) {
         .with_writer(std::io::stderr)
         .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
         .with_target(false)
+        .with_ansi(std::io::stderr().is_terminal())
         .try_init();
 }
 

@@ -188,6 +188,7 @@ impl Login {
                 observer(&step);
             }
         };
+        crate::authorize::validate_app(&name, icon.as_deref())?;
         let deadline = tokio::time::Instant::now() + timeout;
         let session = SessionId::generate();
         let client = InstanceClient::new(&instance)?;

@@ -45,3 +45,8 @@ pub use instance::Instance;
 pub use output::Format;
 pub use permission::Permissions;
 pub use secret::{AccessToken, SessionId};
+
+/// README's Rust example compiles, checked as a doctest.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

@@ -1,0 +1,407 @@
+//! The `miauth` binary as a program that runs it sees it: stdout, stderr, files, exit codes.
+
+use assert_cmd::Command;
+use miauth::mock::{Choice, MockConfig, Quirks};
+use predicates::prelude::*;
+
+use crate::support::{approve_in_browser, mock, session_of, spawn_miauth};
+
+fn miauth() -> Command {
+    let mut cmd = Command::cargo_bin("miauth").unwrap();
+    cmd.env_remove("BROWSER")
+        .env_remove("DISPLAY")
+        .env_remove("WAYLAND_DISPLAY");
+    cmd
+}
+
+/// Runs `miauth login BASE args...`, approves in the scripted browser, returns the result.
+async fn login_and_accept(base: &str, args: &[&str]) -> (crate::support::Finished, String) {
+    let mut all = vec!["login", base, "--no-browser", "--timeout", "20s"];
+    all.extend_from_slice(args);
+    let mut run = spawn_miauth(&all);
+    let url = run.authorization_url().await;
+    approve_in_browser(&url, Choice::Accept).await;
+    (run.finish().await, url)
+}
+
+#[tokio::test]
+async fn the_token_alone_goes_to_stdout_and_the_account_to_stderr() {
+    let server = mock(MockConfig::default()).await;
+    let (done, _) = login_and_accept(server.base_url(), &[]).await;
+    assert_eq!(done.code, Some(0), "{}", done.stderr);
+    let token = server.issued_tokens().remove(0);
+    assert_eq!(done.stdout, format!("{token}\n"));
+    let authority = server.base_url().trim_start_matches("http://");
+    assert!(
+        done.stderr
+            .contains(&format!("Logged in as @alice@{authority}.")),
+        "{}",
+        done.stderr
+    );
+}
+
+#[tokio::test]
+async fn json_format_carries_token_instance_user_and_permissions() {
+    let server = mock(MockConfig::default()).await;
+    let (done, _) = login_and_accept(
+        server.base_url(),
+        &[
+            "--format",
+            "json",
+            "-p",
+            "read:account",
+            "-p",
+            "write:notes,read:account",
+        ],
+    )
+    .await;
+    assert_eq!(done.code, Some(0), "{}", done.stderr);
+    let v: serde_json::Value = serde_json::from_str(&done.stdout).unwrap();
+    assert_eq!(v["token"], server.issued_tokens()[0].as_str());
+    assert_eq!(v["instance"], server.base_url());
+    assert_eq!(v["user"]["username"], "alice");
+    assert_eq!(v["user"]["id"], "9x8y7z6w5v4u3t2s");
+    assert_eq!(
+        v["permissions"],
+        serde_json::json!(["read:account", "write:notes"])
+    );
+}
+
+#[tokio::test]
+async fn env_format_prints_url_and_token_lines() {
+    let server = mock(MockConfig::default()).await;
+    let (done, _) = login_and_accept(server.base_url(), &["--format", "env"]).await;
+    assert_eq!(done.code, Some(0), "{}", done.stderr);
+    assert_eq!(
+        done.stdout,
+        format!(
+            "MISSKEY_URL={}\nMISSKEY_TOKEN={}\n",
+            server.base_url(),
+            server.issued_tokens()[0]
+        )
+    );
+}
+
+#[cfg(unix)]
+#[tokio::test]
+async fn output_file_is_owner_only_and_stdout_stays_empty() {
+    use std::os::unix::fs::PermissionsExt;
+    let server = mock(MockConfig::default()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("token.env");
+    let (done, _) = login_and_accept(
+        server.base_url(),
+        &["--format", "env", "-o", path.to_str().unwrap()],
+    )
+    .await;
+    assert_eq!(done.code, Some(0), "{}", done.stderr);
+    assert_eq!(done.stdout, "");
+    let written = std::fs::read_to_string(&path).unwrap();
+    assert!(written.contains(&format!("MISSKEY_TOKEN={}", server.issued_tokens()[0])));
+    let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600);
+    assert_eq!(
+        std::fs::read_dir(dir.path()).unwrap().count(),
+        1,
+        "no temporary file left"
+    );
+}
+
+#[tokio::test]
+async fn an_unwritable_output_still_delivers_the_token_on_stdout_with_exit_5() {
+    let server = mock(MockConfig::default()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("missing-dir").join("token");
+    let (done, _) = login_and_accept(server.base_url(), &["-o", path.to_str().unwrap()]).await;
+    assert_eq!(done.code, Some(5), "{}", done.stderr);
+    assert_eq!(done.stdout, format!("{}\n", server.issued_tokens()[0]));
+    assert!(
+        done.stderr.contains("miauth: error: cannot write"),
+        "{}",
+        done.stderr
+    );
+    assert!(
+        done.stderr.contains("standard output instead"),
+        "{}",
+        done.stderr
+    );
+}
+
+#[tokio::test]
+async fn with_vv_the_token_never_reaches_stderr_and_the_session_only_inside_the_url() {
+    let server = mock(MockConfig::default()).await;
+    let (done, url) = login_and_accept(server.base_url(), &["-vv"]).await;
+    assert_eq!(done.code, Some(0), "{}", done.stderr);
+    let token = server.issued_tokens().remove(0);
+    assert!(
+        !done.stderr.contains(&token),
+        "token leaked:\n{}",
+        done.stderr
+    );
+    assert!(
+        done.stderr.contains("DEBUG"),
+        "-vv adds detail:\n{}",
+        done.stderr
+    );
+    let session = session_of(&url);
+    let lines_with_session: Vec<_> = done
+        .stderr
+        .lines()
+        .filter(|l| l.contains(&session))
+        .collect();
+    assert_eq!(
+        lines_with_session,
+        vec![format!("  {url}")],
+        "{}",
+        done.stderr
+    );
+    assert_eq!(done.stderr.matches(&session).count(), 1);
+}
+
+#[tokio::test]
+async fn quiet_mode_prints_only_the_url_when_no_browser_opens() {
+    let server = mock(MockConfig::default()).await;
+    let (done, url) = login_and_accept(server.base_url(), &["-q"]).await;
+    assert_eq!(done.code, Some(0), "{}", done.stderr);
+    let nonblank: Vec<_> = done
+        .stderr
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .collect();
+    assert_eq!(nonblank.len(), 2, "{}", done.stderr);
+    assert_eq!(nonblank[1].trim(), url);
+}
+
+#[tokio::test]
+async fn deny_until_the_deadline_exits_3() {
+    let server = mock(MockConfig::default()).await;
+    let mut run = spawn_miauth(&[
+        "login",
+        server.base_url(),
+        "--no-browser",
+        "--timeout",
+        "1s",
+    ]);
+    let url = run.authorization_url().await;
+    let journey = approve_in_browser(&url, Choice::Deny).await;
+    assert!(journey.last().unwrap().body.contains("Access denied"));
+    let done = run.finish().await;
+    assert_eq!(done.code, Some(3), "{}", done.stderr);
+    assert!(
+        done.stderr
+            .contains("miauth: error: no approval arrived within 1s;"),
+        "{}",
+        done.stderr
+    );
+    assert_eq!(done.stdout, "");
+}
+
+#[tokio::test]
+async fn approval_without_token_exits_4_with_the_connected_apps_hint() {
+    let server = mock(MockConfig {
+        quirks: Quirks {
+            approve_without_token: true,
+            ..Quirks::default()
+        },
+        ..MockConfig::default()
+    })
+    .await;
+    let (done, _) = login_and_accept(server.base_url(), &[]).await;
+    assert_eq!(done.code, Some(4), "{}", done.stderr);
+    let error_line = done
+        .stderr
+        .lines()
+        .find(|l| l.starts_with("miauth: error:"))
+        .unwrap();
+    assert!(
+        error_line.contains("reported approval but handed out no token"),
+        "{error_line}"
+    );
+    assert!(
+        error_line.contains("Settings > Connected apps"),
+        "{error_line}"
+    );
+}
+
+#[tokio::test]
+async fn an_unreachable_instance_exits_4() {
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = closed.local_addr().unwrap().port();
+    drop(closed);
+    let run = spawn_miauth(&[
+        "login",
+        &format!("http://127.0.0.1:{port}"),
+        "--no-browser",
+        "--timeout",
+        "1s",
+    ]);
+    let done = run.finish().await;
+    assert_eq!(done.code, Some(4), "{}", done.stderr);
+    assert!(
+        done.stderr
+            .contains(&format!("cannot reach http://127.0.0.1:{port}")),
+        "{}",
+        done.stderr
+    );
+}
+
+#[tokio::test]
+async fn ctrl_c_exits_130_and_sigterm_143() {
+    let server = mock(MockConfig::default()).await;
+    for (signal, code) in [("INT", 130), ("TERM", 143)] {
+        let mut run = spawn_miauth(&[
+            "login",
+            server.base_url(),
+            "--no-browser",
+            "--timeout",
+            "1m",
+        ]);
+        run.authorization_url().await;
+        run.signal(signal);
+        let done = run.finish().await;
+        assert_eq!(done.code, Some(code), "SIG{signal}: {}", done.stderr);
+        assert!(done.stderr.contains("interrupted"), "{}", done.stderr);
+    }
+}
+
+#[tokio::test]
+async fn a_late_approval_found_at_ctrl_c_is_delivered() {
+    let server = mock(MockConfig::default()).await;
+    let mut run = spawn_miauth(&[
+        "login",
+        server.base_url(),
+        "--no-browser",
+        "--timeout",
+        "1m",
+    ]);
+    let url = run.authorization_url().await;
+    let token = server.approve(&session_of(&url)).unwrap();
+    run.signal("INT");
+    let done = run.finish().await;
+    assert_eq!(done.code, Some(0), "{}", done.stderr);
+    assert_eq!(done.stdout, format!("{token}\n"));
+}
+
+#[test]
+fn a_busy_port_exits_5_at_once_with_a_hint() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port().to_string();
+    miauth()
+        .args([
+            "login",
+            "http://127.0.0.1:3000",
+            "--no-browser",
+            "--port",
+            &port,
+        ])
+        .timeout(std::time::Duration::from_secs(10))
+        .assert()
+        .code(5)
+        .stdout("")
+        .stderr(predicate::str::contains(format!(
+            "cannot listen on 127.0.0.1:{port}"
+        )))
+        .stderr(predicate::str::contains("choose another --port"));
+}
+
+#[test]
+fn invalid_input_exits_2_with_one_line_naming_it() {
+    let cases: [(&[&str], &str); 6] = [
+        (
+            &["login", "http://misskey.io"],
+            "invalid instance \"http://misskey.io\": plain http",
+        ),
+        (&["login", "https://misskey.io/notes"], "leave out the path"),
+        (&["login", "@alice@misskey.io"], "account handle"),
+        (
+            &["login", "misskey.io", "-p", "read account"],
+            "invalid permission \"read account\"",
+        ),
+        (
+            &["login", "misskey.io", "--timeout", "soon"],
+            "try 90s, 10m or 1h",
+        ),
+        (
+            &["login", "misskey.io", "--name", "100% bot"],
+            "invalid --name \"100% bot\"",
+        ),
+    ];
+    for (args, want) in cases {
+        let out = miauth()
+            .args(args)
+            .timeout(std::time::Duration::from_secs(10))
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains(want), "{args:?}: {stderr}");
+        assert!(out.stdout.is_empty());
+    }
+    let out = miauth()
+        .args(["login", "http://misskey.io"])
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stderr).lines().count(), 1);
+}
+
+#[test]
+fn help_documents_the_exit_codes() {
+    miauth()
+        .args(["login", "--help"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("Exit codes:"))
+        .stdout(predicate::str::contains("130"))
+        .stdout(predicate::str::contains("--format"));
+}
+
+#[test]
+fn the_demo_completes_offline_without_a_browser() {
+    let out = miauth()
+        .args(["demo", "--timeout", "30s"])
+        .timeout(std::time::Duration::from_secs(30))
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let token = stdout.trim_end();
+    assert_eq!(token.len(), 32, "{stdout:?}");
+    assert!(token.chars().all(|c| c.is_ascii_alphanumeric()));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("Logged in as @alice@127.0.0.1:"));
+}
+
+#[tokio::test]
+async fn mock_command_prints_its_url_first_and_auto_approves_for_plain_http_clients() {
+    let mut mock_run = spawn_miauth(&["mock", "--auto-approve"]);
+    let mut out = tokio::io::BufReader::new(mock_run.child.stdout.take().unwrap());
+    let mut first = String::new();
+    tokio::io::AsyncBufReadExt::read_line(&mut out, &mut first)
+        .await
+        .unwrap();
+    let base = first.trim_end().to_owned();
+    assert!(base.starts_with("http://127.0.0.1:"), "{base:?}");
+
+    let mut run = spawn_miauth(&["login", &base, "--no-browser", "--timeout", "20s"]);
+    let url = run.authorization_url().await;
+    // Like `curl -L`: follow redirects from the consent page to the callback.
+    let page = reqwest::Client::builder()
+        .no_proxy()
+        .build()
+        .unwrap()
+        .get(&url)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status().as_u16(), 200);
+    assert!(page.text().await.unwrap().contains("You are logged in"));
+    let done = run.finish().await;
+    assert_eq!(done.code, Some(0), "{}", done.stderr);
+    assert_eq!(done.stdout.trim_end().len(), 32);
+    mock_run.signal("INT");
+    assert_eq!(mock_run.child.wait().await.unwrap().code(), Some(0));
+}

@@ -1,0 +1,261 @@
+//! The library's login against the fake instance, with a scripted user in the browser seat.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use miauth::mock::{Choice, MockConfig, Quirks, ScriptedBrowser};
+use miauth::{Error, Instance, Login, Permissions, Progress};
+
+use crate::support::{StrayThenReal, mock, query_param, session_of};
+
+fn login_to(base_url: &str) -> Login {
+    Login::new(Instance::parse(base_url).unwrap()).timeout(Duration::from_secs(20))
+}
+
+/// Captures the authorisation URL the flow reports.
+fn url_catcher() -> (miauth::Observer, Arc<Mutex<Option<String>>>) {
+    let seen = Arc::new(Mutex::new(None));
+    let sink = seen.clone();
+    let observer: miauth::Observer = Arc::new(move |step: &Progress<'_>| {
+        if let Progress::Authorize { url, .. } = step {
+            *sink.lock().unwrap() = Some(url.as_str().to_owned());
+        }
+    });
+    (observer, seen)
+}
+
+#[tokio::test]
+async fn accepting_delivers_the_token_the_instance_issued_and_the_page_names_the_account() {
+    let server = mock(MockConfig::default()).await;
+    let browser = Arc::new(ScriptedBrowser::new(Choice::Accept));
+    let creds = login_to(server.base_url())
+        .name("my-bot")
+        .permissions(Permissions::parse(["read:account,write:notes"]).unwrap())
+        .browser(browser.clone())
+        .run()
+        .await
+        .unwrap();
+
+    assert_eq!(
+        server.issued_tokens(),
+        vec![creds.token.expose().to_owned()]
+    );
+    assert_eq!(creds.user.username, "alice");
+    let authority = server.base_url().trim_start_matches("http://");
+    assert_eq!(creds.handle(), format!("@alice@{authority}"));
+    assert_eq!(creds.permissions.to_string(), "read:account,write:notes");
+
+    let journey = browser.journeys().await.remove(0).unwrap();
+    let consent = &journey.visits[0];
+    assert!(consent.body.contains("my-bot"), "{}", consent.body);
+    assert!(consent.body.contains("write:notes"));
+    let last = journey.last().unwrap();
+    assert!(last.url.starts_with("http://127.0.0.1:"), "{}", last.url);
+    assert_eq!(last.status, 200);
+    assert!(last.body.contains("You are logged in"), "{}", last.body);
+    assert!(last.body.contains(&format!("@alice@{authority}")));
+
+    // The token is handed out once: the callback server is gone, and the session is spent.
+    let gone = reqwest::Client::builder()
+        .no_proxy()
+        .build()
+        .unwrap()
+        .get(&last.url)
+        .send()
+        .await;
+    assert!(
+        gone.is_err(),
+        "the callback server must stop listening after the login"
+    );
+}
+
+#[tokio::test]
+async fn every_query_value_survives_the_consent_pages_double_decoding() {
+    let server = mock(MockConfig::default()).await;
+    let name = "sure + café & co/?#=~ 'x'";
+    let icon = "https://example.com/i.png?size=64&v=a+b#top";
+    login_to(server.base_url())
+        .name(name)
+        .icon(icon)
+        .browser(Arc::new(ScriptedBrowser::new(Choice::Accept)))
+        .run()
+        .await
+        .unwrap();
+    let seen = server.consent_requests().remove(0);
+    assert_eq!(seen.name.as_deref(), Some(name));
+    assert_eq!(seen.icon.as_deref(), Some(icon));
+    assert_eq!(seen.permission.as_deref(), Some("read:account"));
+    let callback = seen.callback.unwrap();
+    let rest = callback.strip_prefix("http://127.0.0.1:").unwrap();
+    let (port, path) = rest.split_once("/cb/").unwrap();
+    assert!(port.parse::<u16>().is_ok());
+    assert_eq!(path.len(), 32, "128 random bits as hex: {path}");
+    assert!(path.chars().all(|c| c.is_ascii_hexdigit()));
+}
+
+#[tokio::test]
+async fn stray_requests_before_the_real_callback_do_not_end_the_login() {
+    let server = mock(MockConfig::default()).await;
+    let browser = Arc::new(StrayThenReal::new());
+    let creds = login_to(server.base_url())
+        .browser(browser.clone())
+        .run()
+        .await
+        .unwrap();
+    assert_eq!(
+        server.issued_tokens(),
+        vec![creds.token.expose().to_owned()]
+    );
+    let answers: Vec<_> = browser
+        .answers
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|a| (a.what, a.status))
+        .collect();
+    assert_eq!(
+        answers,
+        vec![
+            ("another session", 400),
+            ("no session", 400),
+            ("foreign Host", 421),
+            ("favicon", 404)
+        ]
+    );
+    let journey = browser.real.journeys().await.remove(0).unwrap();
+    assert!(journey.last().unwrap().body.contains("You are logged in"));
+}
+
+#[tokio::test]
+async fn a_denial_ends_at_the_deadline_with_its_own_error() {
+    let server = mock(MockConfig::default()).await;
+    let browser = Arc::new(ScriptedBrowser::new(Choice::Deny));
+    let err = login_to(server.base_url())
+        .timeout(Duration::from_millis(800))
+        .browser(browser.clone())
+        .run()
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Deadline { .. }), "{err:?}");
+    assert_eq!(err.exit_code(), 3);
+    let journey = browser.journeys().await.remove(0).unwrap();
+    assert!(journey.last().unwrap().body.contains("Access denied"));
+    assert!(server.issued_tokens().is_empty());
+}
+
+#[tokio::test]
+async fn approval_without_a_token_is_reported_as_such_on_the_page_and_to_the_caller() {
+    let server = mock(MockConfig {
+        quirks: Quirks {
+            approve_without_token: true,
+            ..Quirks::default()
+        },
+        ..MockConfig::default()
+    })
+    .await;
+    let browser = Arc::new(ScriptedBrowser::new(Choice::Accept));
+    let err = login_to(server.base_url())
+        .browser(browser.clone())
+        .run()
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::ApprovedWithoutToken { .. }), "{err:?}");
+    assert_eq!(err.exit_code(), 4);
+    assert!(
+        err.to_string()
+            .contains("reported approval but handed out no token")
+    );
+    assert!(err.hint().unwrap().contains("Settings > Connected apps"));
+    let page = browser.journeys().await.remove(0).unwrap();
+    let last = page.last().unwrap();
+    assert!(last.body.contains("did not complete"), "{}", last.body);
+    assert!(last.body.contains("Connected apps"));
+}
+
+#[tokio::test]
+async fn firefish_style_concatenated_callbacks_work() {
+    let server = mock(MockConfig {
+        quirks: Quirks {
+            concatenated_callback: true,
+            ..Quirks::default()
+        },
+        ..MockConfig::default()
+    })
+    .await;
+    let creds = login_to(server.base_url())
+        .browser(Arc::new(ScriptedBrowser::new(Choice::Accept)))
+        .run()
+        .await
+        .unwrap();
+    assert_eq!(
+        server.issued_tokens(),
+        vec![creds.token.expose().to_owned()]
+    );
+}
+
+#[tokio::test]
+async fn an_approval_that_arrives_without_a_callback_is_found_by_the_last_check() {
+    let server = Arc::new(mock(MockConfig::default()).await);
+    let (observer, seen) = url_catcher();
+    let approver = server.clone();
+    let observer_and_approve: miauth::Observer = Arc::new(move |step: &Progress<'_>| {
+        observer(step);
+        if let Progress::Authorize { url, .. } = step {
+            // Approved on another device: the redirect never reaches this machine.
+            approver.approve(&session_of(url.as_str())).unwrap();
+        }
+    });
+    let creds = login_to(server.base_url())
+        .timeout(Duration::from_millis(300))
+        .browser(Arc::new(miauth::browser::NoBrowser))
+        .on_progress(observer_and_approve)
+        .run()
+        .await
+        .unwrap();
+    assert_eq!(
+        server.issued_tokens(),
+        vec![creds.token.expose().to_owned()]
+    );
+    assert!(query_param(&seen.lock().unwrap().clone().unwrap(), "callback").is_some());
+}
+
+#[tokio::test]
+async fn cancelling_ends_the_wait_after_one_last_check() {
+    let server = mock(MockConfig::default()).await;
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let task = tokio::spawn(
+        login_to(server.base_url())
+            .browser(Arc::new(miauth::browser::NoBrowser))
+            .cancel_on(async {
+                let _ = rx.await;
+            })
+            .run(),
+    );
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let before = server.check_times().len();
+    tx.send(()).unwrap();
+    let err = task.await.unwrap().unwrap_err();
+    assert!(matches!(err, Error::Interrupted), "{err:?}");
+    assert_eq!(err.exit_code(), 130);
+    assert_eq!(
+        server.check_times().len(),
+        before + 1,
+        "exactly one last check"
+    );
+}
+
+#[tokio::test]
+async fn a_busy_port_fails_at_once_with_a_local_error() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port();
+    let server = mock(MockConfig::default()).await;
+    let err = login_to(server.base_url())
+        .port(port)
+        .browser(Arc::new(miauth::browser::NoBrowser))
+        .run()
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Bind { .. }), "{err:?}");
+    assert_eq!(err.exit_code(), 5);
+    assert!(err.to_string().contains(&port.to_string()));
+}

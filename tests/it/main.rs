@@ -1,0 +1,9 @@
+//! Integration tests: the library and the `miauth` binary against the fake instance on
+//! 127.0.0.1, with a scripted browser playing the user. No test needs the internet.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a failed unwrap is a failed test
+
+mod cli;
+mod flow;
+mod mock_api;
+mod support;

@@ -1,0 +1,261 @@
+//! The fake instance answers as Misskey 2025.11.1 was recorded answering.
+
+use miauth::mock::{MockConfig, Quirks};
+use serde_json::{Value, json};
+
+use crate::support::mock;
+
+fn http() -> reqwest::Client {
+    reqwest::Client::builder()
+        .no_proxy()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+async fn json_of(r: reqwest::Response) -> (u16, Value) {
+    let status = r.status().as_u16();
+    (status, r.json().await.unwrap())
+}
+
+#[tokio::test]
+async fn check_answers_exactly_as_recorded() {
+    let server = mock(MockConfig::default()).await;
+    let base = server.base_url();
+    let c = http();
+    let check = |s: &str| format!("{base}/api/miauth/{s}/check");
+
+    let r = c
+        .post(check("unknown"))
+        .header("content-type", "application/json")
+        .body("{}")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        r.headers()["cache-control"],
+        "private, max-age=0, must-revalidate"
+    );
+    assert_eq!(json_of(r).await, (200, json!({"ok": false})));
+
+    let r = c
+        .post(check("unknown"))
+        .header("content-type", "application/json")
+        .send()
+        .await
+        .unwrap();
+    let (status, body) = json_of(r).await;
+    assert_eq!(status, 400);
+    assert_eq!(body["code"], "FST_ERR_CTP_EMPTY_JSON_BODY");
+
+    let r = c.post(check("unknown")).send().await.unwrap();
+    assert_eq!(json_of(r).await, (200, json!({"ok": false})));
+    let r = c
+        .post(check("unknown"))
+        .header("content-type", "text/plain")
+        .body("hi")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(json_of(r).await, (200, json!({"ok": false})));
+    let r = c
+        .post(check("unknown"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("a=b")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 415);
+
+    let r = c.get(check("unknown")).send().await.unwrap();
+    let (status, body) = json_of(r).await;
+    assert_eq!(status, 404);
+    assert_eq!(body["error"]["code"], "UNKNOWN_API_ENDPOINT");
+
+    let r = c
+        .post(check(&"a".repeat(101)))
+        .body("{}")
+        .header("content-type", "application/json")
+        .send()
+        .await
+        .unwrap();
+    let (status, body) = json_of(r).await;
+    assert_eq!(status, 404);
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("Route POST:/api/miauth/aaaa")
+    );
+    let r = c
+        .post(check(&"a".repeat(100)))
+        .body("{}")
+        .header("content-type", "application/json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(json_of(r).await, (200, json!({"ok": false})));
+}
+
+#[tokio::test]
+async fn a_token_is_handed_out_once_and_each_approval_makes_one() {
+    let server = mock(MockConfig::default()).await;
+    let c = http();
+    let url = format!("{}/api/miauth/s1/check", server.base_url());
+    let first = server.approve("s1").unwrap();
+    let second = server.approve("s1").unwrap();
+    assert_eq!(first.len(), 32);
+    assert!(first.chars().all(|ch| ch.is_ascii_alphanumeric()));
+    let mut got = Vec::new();
+    for _ in 0..3 {
+        let r = c
+            .post(&url)
+            .header("content-type", "application/json")
+            .body("{}")
+            .send()
+            .await
+            .unwrap();
+        got.push(json_of(r).await.1);
+    }
+    assert_eq!(got[0]["ok"], true);
+    assert_eq!(got[0]["token"], first.as_str());
+    assert_eq!(got[0]["user"]["username"], "alice");
+    assert_eq!(got[0]["user"]["host"], Value::Null);
+    assert_eq!(got[1]["token"], second.as_str());
+    assert_eq!(got[2], json!({"ok": false}));
+}
+
+#[tokio::test]
+async fn api_i_accepts_a_bearer_or_body_token_and_refuses_others() {
+    let server = mock(MockConfig::default()).await;
+    let token = server.approve("s").unwrap();
+    let c = http();
+    let url = format!("{}/api/i", server.base_url());
+    let r = c
+        .post(&url)
+        .bearer_auth(&token)
+        .header("content-type", "application/json")
+        .body("{}")
+        .send()
+        .await
+        .unwrap();
+    let (status, body) = json_of(r).await;
+    assert_eq!((status, body["username"].as_str()), (200, Some("alice")));
+    let r = c
+        .post(&url)
+        .header("content-type", "application/json")
+        .body(json!({"i": token}).to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    let r = c
+        .post(&url)
+        .bearer_auth("wrong")
+        .header("content-type", "application/json")
+        .body("{}")
+        .send()
+        .await
+        .unwrap();
+    let (status, body) = json_of(r).await;
+    assert_eq!(status, 401);
+    assert_eq!(body["error"]["code"], "AUTHENTICATION_FAILED");
+}
+
+#[tokio::test]
+async fn meta_and_nodeinfo_describe_a_misskey_with_miauth() {
+    let server = mock(MockConfig::default()).await;
+    let c = http();
+    let base = server.base_url();
+    let r = c
+        .post(format!("{base}/api/meta"))
+        .header("content-type", "application/json")
+        .body("{}")
+        .send()
+        .await
+        .unwrap();
+    let (_, meta) = json_of(r).await;
+    assert_eq!(meta["features"]["miauth"], true);
+    assert_eq!(meta["version"], "2025.11.1");
+    let (_, links) = json_of(
+        c.get(format!("{base}/.well-known/nodeinfo"))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    let href = links["links"][0]["href"].as_str().unwrap().to_owned();
+    let (_, info) = json_of(c.get(href).send().await.unwrap()).await;
+    assert_eq!(info["software"]["name"], "misskey");
+}
+
+#[tokio::test]
+async fn nodeinfo_answers_403_when_federation_is_off() {
+    let server = mock(MockConfig {
+        quirks: Quirks {
+            nodeinfo_forbidden: true,
+            ..Quirks::default()
+        },
+        ..MockConfig::default()
+    })
+    .await;
+    let c = http();
+    let r = c
+        .get(format!("{}/.well-known/nodeinfo", server.base_url()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 403);
+    assert!(r.text().await.unwrap().is_empty());
+    let r = c
+        .get(format!("{}/nodeinfo/2.1", server.base_url()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+}
+
+#[tokio::test]
+async fn auto_approve_redirects_straight_to_the_callback_with_the_session() {
+    let server = mock(MockConfig {
+        auto_approve: true,
+        ..MockConfig::default()
+    })
+    .await;
+    let c = http();
+    let url = format!(
+        "{}/miauth/s-9?name=x&callback=http%3A%2F%2F127.0.0.1%3A9%2Fcb%3Fx%3D1&permission=read%3Aaccount",
+        server.base_url()
+    );
+    let r = c.get(url).send().await.unwrap();
+    assert_eq!(r.status().as_u16(), 302);
+    assert_eq!(
+        r.headers()["location"],
+        "http://127.0.0.1:9/cb?x=1&session=s-9"
+    );
+    assert_eq!(server.issued_tokens().len(), 1);
+}
+
+#[tokio::test]
+async fn without_a_callback_accept_says_return_to_the_application() {
+    let server = mock(MockConfig {
+        auto_approve: true,
+        ..MockConfig::default()
+    })
+    .await;
+    let r = http()
+        .get(format!(
+            "{}/miauth/s?name=x&permission=read%3Aaccount",
+            server.base_url()
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    assert!(
+        r.text()
+            .await
+            .unwrap()
+            .contains("return to the application")
+    );
+}

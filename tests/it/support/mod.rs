@@ -1,0 +1,209 @@
+//! Shared pieces of the integration tests: a fake instance per test, browsers that misbehave
+//! in chosen ways, and a driver for the `miauth` binary that plays the user at its URL.
+
+use std::net::{Ipv4Addr, SocketAddr};
+use std::process::Stdio;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use miauth::browser::Browser;
+use miauth::mock::{Choice, MockConfig, MockServer, ScriptedBrowser};
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, BufReader};
+use tokio::sync::mpsc;
+
+/// Starts a fake instance on 127.0.0.1 with a system-chosen port.
+pub async fn mock(config: MockConfig) -> MockServer {
+    MockServer::start(config, SocketAddr::from((Ipv4Addr::LOCALHOST, 0)))
+        .await
+        .expect("fake instance starts")
+}
+
+/// A query parameter of a URL, decoded once.
+pub fn query_param(url: &str, name: &str) -> Option<String> {
+    let url = url::Url::parse(url).ok()?;
+    url.query_pairs()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.into_owned())
+}
+
+/// The session id inside an authorisation URL.
+pub fn session_of(url: &str) -> String {
+    let url = url::Url::parse(url).expect("authorisation URL parses");
+    url.path()
+        .strip_prefix("/miauth/")
+        .expect("path is /miauth/SESSION")
+        .to_owned()
+}
+
+/// What a stray or hostile request got back from the callback server.
+#[derive(Debug, Clone)]
+pub struct StrayAnswer {
+    pub what: &'static str,
+    pub status: u16,
+}
+
+/// A browser that first sends the callback server requests it must ignore, then lets
+/// a scripted user approve.
+pub struct StrayThenReal {
+    pub real: Arc<ScriptedBrowser>,
+    pub answers: Arc<Mutex<Vec<StrayAnswer>>>,
+}
+
+impl StrayThenReal {
+    pub fn new() -> Self {
+        StrayThenReal {
+            real: Arc::new(ScriptedBrowser::new(Choice::Accept)),
+            answers: Arc::new(Mutex::new(Vec::new())),
+        }
+    }
+}
+
+impl Browser for StrayThenReal {
+    fn open(&self, url: &str) -> Result<(), String> {
+        let callback = query_param(url, "callback").ok_or("no callback in the URL")?;
+        let real = self.real.clone();
+        let answers = self.answers.clone();
+        let url = url.to_owned();
+        tokio::spawn(async move {
+            let http = reqwest::Client::builder().no_proxy().build().unwrap();
+            let cb = url::Url::parse(&callback).unwrap();
+            let port = cb.port().unwrap();
+            let attempts: [(&'static str, String, Option<String>); 4] = [
+                (
+                    "another session",
+                    format!("{callback}?session=not-ours"),
+                    None,
+                ),
+                ("no session", callback.clone(), None),
+                (
+                    "foreign Host",
+                    format!("{callback}?session={}", session_of(&url)),
+                    Some(format!("attacker.example:{port}")),
+                ),
+                (
+                    "favicon",
+                    format!("http://127.0.0.1:{port}/favicon.ico"),
+                    None,
+                ),
+            ];
+            for (what, target, host) in attempts {
+                let mut req = http.get(&target);
+                if let Some(host) = host {
+                    req = req.header("Host", host);
+                }
+                let status = req.send().await.map(|r| r.status().as_u16()).unwrap_or(0);
+                answers.lock().unwrap().push(StrayAnswer { what, status });
+            }
+            real.open(&url).unwrap();
+        });
+        Ok(())
+    }
+}
+
+/// A `miauth` process whose stderr is read line by line as it comes.
+pub struct Running {
+    pub child: tokio::process::Child,
+    lines: mpsc::UnboundedReceiver<String>,
+    pub stderr: Arc<Mutex<String>>,
+}
+
+/// The finished process.
+#[derive(Debug)]
+pub struct Finished {
+    pub code: Option<i32>,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+/// Starts the `miauth` binary with `args`, no browser and no display.
+pub fn spawn_miauth(args: &[&str]) -> Running {
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_miauth"))
+        .args(args)
+        .env_remove("BROWSER")
+        .env_remove("DISPLAY")
+        .env_remove("WAYLAND_DISPLAY")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("miauth starts");
+    let stderr = child.stderr.take().unwrap();
+    let (tx, lines) = mpsc::unbounded_channel();
+    let all = Arc::new(Mutex::new(String::new()));
+    let sink = all.clone();
+    tokio::spawn(async move {
+        let mut reader = BufReader::new(stderr).lines();
+        while let Ok(Some(line)) = reader.next_line().await {
+            let mut all = sink.lock().unwrap();
+            all.push_str(&line);
+            all.push('\n');
+            let _ = tx.send(line);
+        }
+    });
+    Running {
+        child,
+        lines,
+        stderr: all,
+    }
+}
+
+impl Running {
+    /// Waits (10 s at most) for the authorisation URL on stderr.
+    pub async fn authorization_url(&mut self) -> String {
+        let found = tokio::time::timeout(Duration::from_secs(10), async {
+            while let Some(line) = self.lines.recv().await {
+                let line = line.trim();
+                if line.starts_with("http") && line.contains("/miauth/") {
+                    return Some(line.to_owned());
+                }
+            }
+            None
+        })
+        .await;
+        match found {
+            Ok(Some(url)) => url,
+            _ => panic!(
+                "no authorisation URL on stderr:\n{}",
+                self.stderr.lock().unwrap()
+            ),
+        }
+    }
+
+    /// Waits (30 s at most) for the process to end.
+    pub async fn finish(mut self) -> Finished {
+        let mut stdout = String::new();
+        let mut out = self.child.stdout.take().unwrap();
+        let status = tokio::time::timeout(Duration::from_secs(30), async {
+            out.read_to_string(&mut stdout).await.unwrap();
+            self.child.wait().await.unwrap()
+        })
+        .await
+        .expect("miauth ends within 30 s");
+        // Let the reader task drain what is left.
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        let stderr = self.stderr.lock().unwrap().clone();
+        Finished {
+            code: status.code(),
+            stdout,
+            stderr,
+        }
+    }
+
+    /// Sends a signal to the process.
+    pub fn signal(&self, name: &str) {
+        let pid = self.child.id().expect("still running").to_string();
+        let status = std::process::Command::new("kill")
+            .args([&format!("-{name}"), &pid])
+            .status()
+            .expect("kill runs");
+        assert!(status.success());
+    }
+}
+
+/// Plays the user at `url`: the scripted browser presses `choice` and its walk is returned.
+pub async fn approve_in_browser(url: &str, choice: Choice) -> miauth::mock::Journey {
+    let browser = ScriptedBrowser::new(choice);
+    browser.open(url).unwrap();
+    browser.journeys().await.remove(0).expect("browser walk")
+}
