@@ -84,7 +84,7 @@ impl InstanceClient {
 
     /// `POST /api/miauth/SESSION/check` with body `{}`. Run one at a time: the token is handed
     /// out once, and two checks at once may both be answered with it.
-    pub async fn check(&self, session: &SessionId) -> Result<CheckOutcome, Error> {
+    pub async fn check(&self, session: &SessionId) -> Result<CheckOutcome, CheckFailure> {
         let url = self.instance.url_of(&format!(
             "/api/miauth/{}/check",
             crate::authorize::encode(session.expose())
@@ -97,51 +97,132 @@ impl InstanceClient {
             .body("{}")
             .send()
             .await
-            .map_err(|e| self.transport_error(e, CHECK))?;
+            .map_err(|e| self.send_failure(&e))?;
         let status = response.status();
-        let body = read_bounded(response)
-            .await
-            .map_err(|e| self.body_error(e, CHECK))?;
+        let retry_after = retry_after(response.headers());
+        let body = read_bounded(response).await.map_err(|e| match e {
+            BodyError::Transport(e) => self.lost(&e),
+            BodyError::TooLarge => CheckFailure::transient(
+                self.unexpected(format!("an answer larger than {MAX_BODY} bytes")),
+            ),
+        })?;
         if status != reqwest::StatusCode::OK {
-            return Err(self.unexpected(CHECK, format!("HTTP {status}")));
+            let error = self.unexpected(format!("HTTP {status}{}", describe_body(&body)));
+            return Err(match status.as_u16() {
+                // What CDNs and overloaded servers answer: worth another try later.
+                403 | 408 | 425 | 429 | 502 | 503 | 504 => CheckFailure {
+                    retry_after,
+                    ..CheckFailure::transient(error)
+                },
+                // The server itself failed, perhaps after handing out the token.
+                500..=599 => CheckFailure {
+                    maybe_processed: true,
+                    retry_after,
+                    ..CheckFailure::transient(error)
+                },
+                _ => CheckFailure::fatal(error),
+            });
         }
-        parse_check(&body).map_err(|detail| self.unexpected(CHECK, detail))
+        parse_check(&body).map_err(|bad| match bad {
+            BadAnswer::NotJson => {
+                CheckFailure::transient(self.unexpected("an answer that is not JSON".into()))
+            }
+            BadAnswer::Shape(detail) => CheckFailure::fatal(self.unexpected(detail)),
+        })
     }
 
-    fn unexpected(&self, request: &'static str, detail: String) -> Error {
+    fn unexpected(&self, detail: String) -> Error {
         Error::UnexpectedAnswer {
             instance: self.instance.to_string(),
-            request,
+            request: CHECK,
             detail,
         }
     }
 
-    /// Maps a failure to send: nothing reached the server when connecting failed.
-    fn transport_error(&self, e: reqwest::Error, request: &'static str) -> Error {
-        let reason = describe(&e);
+    /// Sending failed: when connecting failed nothing reached the server.
+    fn send_failure(&self, e: &reqwest::Error) -> CheckFailure {
+        let reason = describe(e);
         let instance = self.instance.to_string();
         if e.is_connect() {
-            if is_tls(&e) {
-                Error::Tls { instance, reason }
+            if is_tls(e) {
+                CheckFailure::fatal(Error::Tls { instance, reason })
             } else {
-                Error::Unreachable { instance, reason }
+                CheckFailure::transient(Error::Unreachable { instance, reason })
             }
         } else {
-            self.lost_answer_or(e, request)
+            self.lost(e)
         }
     }
 
-    /// The request was sent, so for a check the answer (and a token in it) may be lost.
-    fn lost_answer_or(&self, e: reqwest::Error, request: &'static str) -> Error {
-        let reason = describe(&e);
-        if request == CHECK {
-            Error::CheckAnswerLost {
+    /// The request was sent but its answer, which may have held the token, did not arrive.
+    fn lost(&self, e: &reqwest::Error) -> CheckFailure {
+        CheckFailure {
+            maybe_processed: true,
+            ..CheckFailure::transient(Error::CheckAnswerLost {
                 instance: self.instance.to_string(),
-                reason,
-            }
-        } else {
-            self.unexpected(request, reason)
+                reason: describe(e),
+            })
         }
+    }
+}
+
+/// A check that failed, and what that means for the next one.
+#[derive(Debug)]
+pub struct CheckFailure {
+    /// What to tell the user.
+    pub error: Error,
+    /// Worth trying again later (rate limits, overload, network trouble, CDN pages).
+    pub transient: bool,
+    /// The request may have reached the server, which may have handed out the token.
+    pub maybe_processed: bool,
+    /// How long the server asked us to wait (`Retry-After`).
+    pub retry_after: Option<Duration>,
+}
+
+impl CheckFailure {
+    fn transient(error: Error) -> Self {
+        CheckFailure {
+            error,
+            transient: true,
+            maybe_processed: false,
+            retry_after: None,
+        }
+    }
+
+    fn fatal(error: Error) -> Self {
+        CheckFailure {
+            transient: false,
+            ..CheckFailure::transient(error)
+        }
+    }
+}
+
+/// `Retry-After` as seconds or an HTTP date, capped at an hour.
+fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
+    let value = headers
+        .get(reqwest::header::RETRY_AFTER)?
+        .to_str()
+        .ok()?
+        .trim();
+    let wait = match value.parse::<u64>() {
+        Ok(secs) => Duration::from_secs(secs),
+        Err(_) => httpdate::parse_http_date(value)
+            .ok()?
+            .duration_since(std::time::SystemTime::now())
+            .unwrap_or_default(),
+    };
+    Some(wait.min(Duration::from_secs(3600)))
+}
+
+/// A hint at what a non-200 body was, without echoing it.
+fn describe_body(body: &[u8]) -> &'static str {
+    let start = String::from_utf8_lossy(&body[..body.len().min(256)]).to_ascii_lowercase();
+    if start.trim_start().starts_with('{') {
+        ""
+    } else if start.contains("<html") || start.contains("<!doctype") {
+        " with an HTML page"
+    } else {
+        ""
     }
 }
 
@@ -162,20 +243,17 @@ enum BodyError {
     TooLarge,
 }
 
-impl InstanceClient {
-    fn body_error(&self, e: BodyError, request: &'static str) -> Error {
-        match e {
-            BodyError::Transport(e) => self.lost_answer_or(e, request),
-            BodyError::TooLarge => self.unexpected(
-                request,
-                format!("the answer is larger than {MAX_BODY} bytes"),
-            ),
-        }
-    }
+/// Why an answer with status 200 is not a check answer.
+#[derive(Debug, PartialEq, Eq)]
+enum BadAnswer {
+    /// Not JSON at all: a CDN's or proxy's page, worth another try.
+    NotJson,
+    /// JSON, but not what a MiAuth server says.
+    Shape(String),
 }
 
 /// Parses a check answer. `ok:true` counts only with a non-empty token.
-fn parse_check(body: &[u8]) -> Result<CheckOutcome, String> {
+fn parse_check(body: &[u8]) -> Result<CheckOutcome, BadAnswer> {
     #[derive(Deserialize)]
     struct Answer {
         ok: bool,
@@ -186,9 +264,9 @@ fn parse_check(body: &[u8]) -> Result<CheckOutcome, String> {
     }
     let answer: Answer = serde_json::from_slice(body).map_err(|e| {
         if serde_json::from_slice::<serde_json::Value>(body).is_ok() {
-            format!("JSON of an unexpected shape ({e})")
+            BadAnswer::Shape(format!("JSON of an unexpected shape ({e})"))
         } else {
-            "the answer is not JSON".to_owned()
+            BadAnswer::NotJson
         }
     })?;
     if !answer.ok {
@@ -196,7 +274,7 @@ fn parse_check(body: &[u8]) -> Result<CheckOutcome, String> {
     }
     let token = match answer.token {
         Some(t) if !t.is_empty() => AccessToken::new(t),
-        _ => return Err("\"ok\": true without a token".to_owned()),
+        _ => return Err(BadAnswer::Shape("\"ok\": true without a token".to_owned())),
     };
     // The token is already handed out: an odd user object must not lose it.
     let user = answer
@@ -267,7 +345,7 @@ mod tests {
     fn ok_true_needs_a_non_empty_token() {
         for body in [&br#"{"ok":true}"#[..], br#"{"ok":true,"token":""}"#] {
             let e = parse_check(body).err().unwrap();
-            assert!(e.contains("without a token"), "{e}");
+            assert_eq!(e, BadAnswer::Shape("\"ok\": true without a token".into()));
         }
     }
 
@@ -285,8 +363,29 @@ mod tests {
     #[test]
     fn html_and_wrong_shapes_are_named() {
         let e = parse_check(b"<html>503</html>").err().unwrap();
-        assert_eq!(e, "the answer is not JSON");
-        let e = parse_check(br#"{"status":"fine"}"#).err().unwrap();
+        assert_eq!(e, BadAnswer::NotJson);
+        let Some(BadAnswer::Shape(e)) = parse_check(br#"{"status":"fine"}"#).err() else {
+            panic!("not a shape error")
+        };
         assert!(e.starts_with("JSON of an unexpected shape"), "{e}");
+    }
+
+    #[test]
+    fn retry_after_takes_seconds_or_a_date() {
+        let mut h = reqwest::header::HeaderMap::new();
+        h.insert("retry-after", "7".parse().unwrap());
+        assert_eq!(retry_after(&h), Some(Duration::from_secs(7)));
+        let later = std::time::SystemTime::now() + Duration::from_secs(120);
+        h.insert(
+            "retry-after",
+            httpdate::fmt_http_date(later).parse().unwrap(),
+        );
+        let got = retry_after(&h).unwrap();
+        assert!(
+            got > Duration::from_secs(100) && got <= Duration::from_secs(120),
+            "{got:?}"
+        );
+        h.insert("retry-after", "soon".parse().unwrap());
+        assert_eq!(retry_after(&h), None);
     }
 }

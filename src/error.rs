@@ -49,7 +49,11 @@ pub enum Error {
 
     /// Nobody approved before the deadline (a denial looks the same: the server says nothing).
     #[error("no approval arrived within {}", humantime::format_duration(*waited))]
-    Deadline { waited: Duration },
+    Deadline {
+        waited: Duration,
+        /// A check's answer was lost on the way, so a token may exist that nobody holds.
+        answer_lost: bool,
+    },
 
     /// The caller's cancellation (Ctrl-C, SIGTERM) ended the wait.
     #[error("interrupted before the login was approved")]
@@ -142,6 +146,9 @@ impl Error {
                     .into()
             }
             Error::InvalidOption { .. } => "see `miauth login --help`".into(),
+            Error::Deadline {
+                answer_lost: true, ..
+            } => "a check's answer was lost on the way; if you approved, revoke that token under Settings > Connected apps, then run again".into(),
             Error::Deadline { .. } => {
                 "run again and press Accept on the page, or give more time with --timeout".into()
             }
@@ -181,6 +188,7 @@ mod tests {
         let errors = [
             Error::Deadline {
                 waited: Duration::from_secs(300),
+                answer_lost: true,
             },
             Error::ApprovedWithoutToken {
                 instance: "https://misskey.io".into(),
@@ -196,6 +204,7 @@ mod tests {
     fn deadline_message_names_the_wait_in_human_units() {
         let e = Error::Deadline {
             waited: Duration::from_secs(90),
+            answer_lost: false,
         };
         assert_eq!(e.to_string(), "no approval arrived within 1m 30s");
         assert_eq!(e.exit_code(), 3);

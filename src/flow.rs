@@ -1,11 +1,10 @@
 //! The order of the steps of a login, its deadline and its cancellation; nothing else does.
 //!
 //! [`Login`] is the library's front door: a builder in, [`Credentials`] out. It makes the
-//! session, binds the callback server, builds the authorisation URL, hands it to the
-//! [`Browser`], then waits for the first of: a valid callback (check at once, then tell the
-//! browser the outcome), the deadline, or the caller's cancellation. The deadline and the
-//! cancellation both make one last check, since the user may have approved in the last second.
-//! It prints nothing: progress goes to an optional observer, errors are returned.
+//! session, binds the callback server (unless told to do without one), builds the authorisation
+//! URL, hands it to the [`Browser`], then leaves the waiting to `wait.rs`: a valid callback, a
+//! poll that finds the approval, the deadline or the caller's cancellation ends it. It prints
+//! nothing: progress goes to an optional observer, errors are returned.
 
 use std::future::Future;
 use std::net::{IpAddr, Ipv4Addr};
@@ -15,14 +14,20 @@ use std::time::Duration;
 
 use crate::authorize::{AuthorizationUrl, AuthorizeRequest, authorization_url};
 use crate::browser::{Browser, SystemBrowser};
-use crate::callback::{CallbackConfig, CallbackServer, PageOutcome};
-use crate::check::{CheckOutcome, InstanceClient};
+use crate::callback::{CallbackConfig, CallbackServer};
+use crate::check::InstanceClient;
+use crate::wait::Wait;
 use crate::{AccessToken, Error, Instance, Permissions, SessionId, User};
 
 /// How long a login waits for approval unless told otherwise.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5 * 60);
-/// The most the last check after the deadline or a cancellation may take.
-const LAST_CHECK_LIMIT: Duration = Duration::from_secs(10);
+/// The time between two checks while polling, unless told otherwise.
+pub const DEFAULT_POLL_INTERVAL: Duration = Duration::from_secs(3);
+/// Polling never goes faster than this.
+pub const MIN_POLL_INTERVAL: Duration = Duration::from_secs(1);
+/// With a callback server, polling (for a browser whose redirect cannot reach this machine)
+/// runs this many times slower.
+const CALLBACK_POLL_FACTOR: u32 = 3;
 
 /// What a successful login yields.
 #[derive(Debug, Clone)]
@@ -58,6 +63,13 @@ pub enum Progress<'a> {
     BrowserOpened,
     /// The browser could not be opened; the user must open the URL by hand.
     BrowserFailed { reason: String },
+    /// A check said the login is not approved yet.
+    Waiting { remaining: Duration },
+    /// A check failed in a way worth retrying; the next one follows in `retry_in`.
+    Trouble {
+        error: &'a Error,
+        retry_in: Duration,
+    },
     /// The browser came back with our session; checking now.
     CallbackReceived,
     /// The deadline passed or the caller cancelled; one last check is made.
@@ -77,6 +89,8 @@ pub struct Login {
     icon: Option<String>,
     permissions: Permissions,
     timeout: Duration,
+    poll_interval: Duration,
+    use_callback: bool,
     callback: CallbackConfig,
     browser: Arc<dyn Browser>,
     observer: Option<Observer>,
@@ -104,6 +118,8 @@ impl Login {
             icon: None,
             permissions: Permissions::default(),
             timeout: DEFAULT_TIMEOUT,
+            poll_interval: DEFAULT_POLL_INTERVAL,
+            use_callback: true,
             callback: CallbackConfig {
                 bind: IpAddr::V4(Ipv4Addr::LOCALHOST),
                 port: 0,
@@ -137,6 +153,21 @@ impl Login {
     /// How long to wait for approval.
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
+        self
+    }
+
+    /// The time between two checks while polling (at least [`MIN_POLL_INTERVAL`]). With a
+    /// callback server, the background polling runs three times slower.
+    pub fn poll_interval(mut self, interval: Duration) -> Self {
+        self.poll_interval = interval.max(MIN_POLL_INTERVAL);
+        self
+    }
+
+    /// Runs no callback server: the consent page gets no `callback` and tells the user to
+    /// return to the application, and the login is found by polling. For SSH sessions and CI,
+    /// where the browser is on another device.
+    pub fn without_callback(mut self) -> Self {
+        self.use_callback = false;
         self
     }
 
@@ -178,6 +209,8 @@ impl Login {
             icon,
             permissions,
             timeout,
+            poll_interval,
+            use_callback,
             callback,
             browser,
             observer,
@@ -192,56 +225,46 @@ impl Login {
         let deadline = tokio::time::Instant::now() + timeout;
         let session = SessionId::generate();
         let client = InstanceClient::new(&instance)?;
-        let mut server = CallbackServer::bind(&callback, session.clone()).await?;
+        let server = if use_callback {
+            Some(CallbackServer::bind(&callback, session.clone()).await?)
+        } else {
+            None
+        };
+        let callback_url = server.as_ref().map(|s| s.url().to_owned());
         let url = authorization_url(&AuthorizeRequest {
             instance: &instance,
             session: &session,
             name: &name,
             icon: icon.as_deref(),
-            callback: Some(server.url()),
+            callback: callback_url.as_deref(),
             permissions: &permissions,
         });
         report(Progress::Authorize {
             url: &url,
-            callback: Some(server.url()),
+            callback: callback_url.as_deref(),
             timeout,
         });
         match browser.open(url.as_str()) {
             Ok(()) => report(Progress::BrowserOpened),
             Err(reason) => report(Progress::BrowserFailed { reason }),
         }
-
-        let mut cancel = cancel.unwrap_or_else(|| Box::pin(std::future::pending()));
-        let result = tokio::select! {
-            hit = server.next_hit() => match hit {
-                Some(hit) => {
-                    report(Progress::CallbackReceived);
-                    let result = redeem_after_callback(&client, &session).await;
-                    hit.respond(match &result {
-                        Ok((_, user)) => PageOutcome::Success {
-                            account: user.handle(&instance),
-                            instance: instance.authority(),
-                        },
-                        Err(e) => PageOutcome::Failure {
-                            message: e.to_string(),
-                            hint: e.hint(),
-                        },
-                    });
-                    result
-                }
-                None => Err(Error::Internal("the callback server stopped unexpectedly".into())),
-            },
-            () = tokio::time::sleep_until(deadline) => {
-                report(Progress::LastCheck);
-                last_check(&client, &session, Error::Deadline { waited: timeout }).await
-            }
-            () = &mut cancel => {
-                report(Progress::LastCheck);
-                last_check(&client, &session, Error::Interrupted).await
-            }
+        let poll_every = if server.is_some() {
+            poll_interval * CALLBACK_POLL_FACTOR
+        } else {
+            poll_interval
         };
-        server.shutdown().await;
-        let (token, user) = result?;
+        let (token, user) = Wait {
+            client: &client,
+            session: &session,
+            instance: &instance,
+            server,
+            poll_every,
+            timeout,
+            deadline,
+            report: &report,
+        }
+        .run(cancel.unwrap_or_else(|| Box::pin(std::future::pending())))
+        .await?;
         tracing::info!(account = %user.handle(&instance), "token received");
         Ok(Credentials {
             token,
@@ -249,45 +272,5 @@ impl Login {
             instance,
             permissions,
         })
-    }
-}
-
-/// The browser says the user approved: the check must now hand out the token.
-async fn redeem_after_callback(
-    client: &InstanceClient,
-    session: &SessionId,
-) -> Result<(AccessToken, User), Error> {
-    match client.check(session).await? {
-        CheckOutcome::Approved { token, user } => Ok((token, user)),
-        CheckOutcome::NotApproved => Err(Error::ApprovedWithoutToken {
-            instance: client.instance().to_string(),
-        }),
-    }
-}
-
-/// One bounded check after the wait ended; `otherwise` is the result when it finds nothing.
-async fn last_check(
-    client: &InstanceClient,
-    session: &SessionId,
-    otherwise: Error,
-) -> Result<(AccessToken, User), Error> {
-    match tokio::time::timeout(LAST_CHECK_LIMIT, client.check(session)).await {
-        Ok(Ok(CheckOutcome::Approved { token, user })) => {
-            tracing::info!("approval found by the last check");
-            Ok((token, user))
-        }
-        Ok(Ok(CheckOutcome::NotApproved)) => Err(otherwise),
-        // A token may be lost, or the instance is gone: either says more than the deadline.
-        Ok(Err(
-            e @ (Error::CheckAnswerLost { .. } | Error::Unreachable { .. } | Error::Tls { .. }),
-        )) => Err(e),
-        Ok(Err(e)) => {
-            tracing::debug!(error = %e, "the last check failed");
-            Err(otherwise)
-        }
-        Err(_) => {
-            tracing::debug!("the last check timed out");
-            Err(otherwise)
-        }
     }
 }

@@ -36,11 +36,15 @@ pub mod output;
 mod page;
 pub mod permission;
 mod secret;
+mod wait;
 
 pub use authorize::AuthorizationUrl;
 pub use check::User;
 pub use error::{Error, exit};
-pub use flow::{Cancel, Credentials, DEFAULT_TIMEOUT, Login, Observer, Progress};
+pub use flow::{
+    Cancel, Credentials, DEFAULT_POLL_INTERVAL, DEFAULT_TIMEOUT, Login, MIN_POLL_INTERVAL,
+    Observer, Progress,
+};
 pub use instance::Instance;
 pub use output::Format;
 pub use permission::Permissions;

@@ -13,7 +13,9 @@ use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
-use super::MockState;
+use std::time::Instant;
+
+use super::{CheckFault, MockState};
 
 /// Misskey's own check: a longer session never matches the route.
 const MAX_SESSION: usize = 100;
@@ -118,10 +120,45 @@ pub(super) async fn check(
     if let Some(problem) = body_problem(&headers, &body) {
         return problem;
     }
-    match state.fetch_token(&session) {
+    let started = Instant::now();
+    let answer = match state.next_fault() {
+        Some(CheckFault::ServiceUnavailableHtml) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            [(header::CONTENT_TYPE, "text/html")],
+            "<!DOCTYPE html><html><body><h1>503 Service Temporarily Unavailable</h1></body></html>",
+        )
+            .into_response(),
+        Some(CheckFault::TooManyRequests { retry_after_secs }) => (
+            StatusCode::TOO_MANY_REQUESTS,
+            [
+                (header::CONTENT_TYPE, "text/html".to_owned()),
+                (header::RETRY_AFTER, retry_after_secs.to_string()),
+            ],
+            "<html><body>Too Many Requests</body></html>",
+        )
+            .into_response(),
+        Some(CheckFault::MalformedJson) => (
+            StatusCode::OK,
+            [(header::CONTENT_TYPE, "application/json")],
+            "{\"ok\": tru",
+        )
+            .into_response(),
+        Some(CheckFault::Slow(delay)) => {
+            tokio::time::sleep(delay).await;
+            check_answer(&state, &session)
+        }
+        None => check_answer(&state, &session),
+    };
+    state.record_check(started);
+    answer
+}
+
+/// The real answer: the oldest unfetched token, once, or `{"ok":false}`.
+fn check_answer(state: &MockState, session: &str) -> Response {
+    match state.fetch_token(session) {
         Some(token) => api_json(
             StatusCode::OK,
-            json!({"ok": true, "token": token, "user": user_json(&state)}),
+            json!({"ok": true, "token": token, "user": user_json(state)}),
         ),
         None => api_json(StatusCode::OK, json!({"ok": false})),
     }

@@ -10,7 +10,7 @@ mod api;
 pub mod browser;
 mod consent;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Instant;
@@ -37,6 +37,20 @@ pub struct Quirks {
     pub nodeinfo_forbidden: bool,
 }
 
+/// A misbehaviour of the check endpoint, applied to one check request each, in order.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum CheckFault {
+    /// A CDN's overload page: 503 with HTML.
+    ServiceUnavailableHtml,
+    /// 429 with `Retry-After: SECONDS`.
+    TooManyRequests { retry_after_secs: u64 },
+    /// 200 with a body that is not JSON.
+    MalformedJson,
+    /// The normal answer, after a delay.
+    Slow(std::time::Duration),
+}
+
 /// What the fake instance is and how it behaves.
 #[derive(Clone, Debug)]
 pub struct MockConfig {
@@ -50,6 +64,8 @@ pub struct MockConfig {
     pub version: String,
     /// The account that approves: its username.
     pub username: String,
+    /// Misbehaviours of the first check requests, one each, in order.
+    pub check_faults: Vec<CheckFault>,
 }
 
 impl Default for MockConfig {
@@ -60,6 +76,7 @@ impl Default for MockConfig {
             software: "misskey".into(),
             version: "2025.11.1".into(),
             username: "alice".into(),
+            check_faults: Vec::new(),
         }
     }
 }
@@ -84,7 +101,15 @@ struct IssuedToken {
 struct Records {
     consent: HashMap<String, ConsentRequest>,
     tokens: HashMap<String, Vec<IssuedToken>>,
-    checks: Vec<Instant>,
+    checks: Vec<CheckSpan>,
+    faults: VecDeque<CheckFault>,
+}
+
+/// When one check request arrived and when its answer was ready.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CheckSpan {
+    pub started: Instant,
+    pub answered: Instant,
 }
 
 /// The fake instance's shared state.
@@ -116,10 +141,21 @@ impl MockState {
         Ok(value)
     }
 
+    /// The misbehaviour the next check request gets, if any.
+    fn next_fault(&self) -> Option<CheckFault> {
+        self.records().faults.pop_front()
+    }
+
+    fn record_check(&self, started: Instant) {
+        self.records().checks.push(CheckSpan {
+            started,
+            answered: Instant::now(),
+        });
+    }
+
     /// Hands out the oldest unfetched token of `session`, once.
     fn fetch_token(&self, session: &str) -> Option<String> {
         let mut records = self.records();
-        records.checks.push(Instant::now());
         let token = records
             .tokens
             .get_mut(session)?
@@ -158,10 +194,14 @@ impl MockServer {
     pub async fn start(config: MockConfig, addr: SocketAddr) -> std::io::Result<MockServer> {
         let listener = tokio::net::TcpListener::bind(addr).await?;
         let local = listener.local_addr()?;
+        let records = Records {
+            faults: config.check_faults.iter().cloned().collect(),
+            ..Records::default()
+        };
         let state = Arc::new(MockState {
             config,
             base_url: format!("http://{local}"),
-            records: Mutex::new(Records::default()),
+            records: Mutex::new(records),
         });
         let app = router(state.clone());
         let (tx, rx) = oneshot::channel::<()>();
@@ -207,8 +247,8 @@ impl MockServer {
             .collect()
     }
 
-    /// When each check request arrived.
-    pub fn check_times(&self) -> Vec<Instant> {
+    /// When each check request arrived and was answered, in order of answer.
+    pub fn check_spans(&self) -> Vec<CheckSpan> {
         self.state.records().checks.clone()
     }
 

@@ -232,13 +232,13 @@ async fn cancelling_ends_the_wait_after_one_last_check() {
             .run(),
     );
     tokio::time::sleep(Duration::from_millis(100)).await;
-    let before = server.check_times().len();
+    let before = server.check_spans().len();
     tx.send(()).unwrap();
     let err = task.await.unwrap().unwrap_err();
     assert!(matches!(err, Error::Interrupted), "{err:?}");
     assert_eq!(err.exit_code(), 130);
     assert_eq!(
-        server.check_times().len(),
+        server.check_spans().len(),
         before + 1,
         "exactly one last check"
     );

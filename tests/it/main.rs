@@ -6,4 +6,5 @@
 mod cli;
 mod flow;
 mod mock_api;
+mod polling;
 mod support;

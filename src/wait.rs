@@ -1,0 +1,227 @@
+//! Waiting for approval: the callback, polling the check endpoint, the deadline, cancellation.
+//!
+//! One rule shapes this module: at most one check request is in flight at any time, because the
+//! token is handed out once and two checks at once may both be answered with it. The check is
+//! therefore a single slot, filled by the poll timer, by a valid callback (at once) or by the end
+//! of the wait (one last check). Polling backs off on trouble (429, 5xx, CDN pages, network
+//! errors), honouring `Retry-After`, and keeps going until the deadline.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::time::Duration;
+
+use backon::{BackoffBuilder, ExponentialBackoff, ExponentialBuilder};
+use tokio::time::Instant;
+
+use crate::callback::{CallbackHit, CallbackServer, PageOutcome};
+use crate::check::{CheckFailure, CheckOutcome, InstanceClient};
+use crate::flow::{Cancel, Progress};
+use crate::{AccessToken, Error, Instance, SessionId, User};
+
+/// The most the last check after the deadline or a cancellation may take.
+const LAST_CHECK_LIMIT: Duration = Duration::from_secs(10);
+/// Backing off never waits longer than this between two checks.
+const MAX_BACKOFF: Duration = Duration::from_secs(60);
+
+type CheckFuture = Pin<Box<dyn Future<Output = Result<CheckOutcome, CheckFailure>> + Send>>;
+
+/// Everything the wait needs, set up by the flow.
+pub(crate) struct Wait<'a> {
+    pub client: &'a InstanceClient,
+    pub session: &'a SessionId,
+    pub instance: &'a Instance,
+    pub server: Option<CallbackServer>,
+    /// Time between two polls when nothing goes wrong.
+    pub poll_every: Duration,
+    pub timeout: Duration,
+    pub deadline: Instant,
+    pub report: &'a (dyn Fn(Progress<'_>) + Send + Sync),
+}
+
+/// Why the check in the slot was started.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Reason {
+    Poll,
+    Callback,
+}
+
+impl Wait<'_> {
+    /// Waits until the token arrives, the wait ends or `cancel` completes; stops the callback
+    /// server either way.
+    pub async fn run(mut self, cancel: Cancel) -> Result<(AccessToken, User), Error> {
+        let mut server = self.server.take();
+        let result = self.wait(&mut server, cancel).await;
+        if let Some(server) = server {
+            server.shutdown().await;
+        }
+        result
+    }
+
+    async fn wait(
+        &self,
+        server: &mut Option<CallbackServer>,
+        mut cancel: Cancel,
+    ) -> Result<(AccessToken, User), Error> {
+        let mut slot: Option<(CheckFuture, Reason)> = None;
+        let mut browsers: Vec<CallbackHit> = Vec::new();
+        let mut next_poll = Instant::now() + self.poll_every;
+        let mut backoff: Option<ExponentialBackoff> = None;
+        let mut maybe_lost = false;
+        let deadline = self.deadline;
+
+        loop {
+            tokio::select! {
+                biased;
+                () = &mut cancel => {
+                    let result = self.last_check(slot.take(), Error::Interrupted).await;
+                    return self.answer(browsers, result);
+                }
+                result = in_flight(&mut slot) => {
+                    let reason = slot.take().map(|(_, r)| r).unwrap_or(Reason::Poll);
+                    match result {
+                        Ok(CheckOutcome::Approved { token, user }) => {
+                            return self.answer(browsers, Ok((token, user)));
+                        }
+                        Ok(CheckOutcome::NotApproved) if reason == Reason::Callback => {
+                            let e = Error::ApprovedWithoutToken { instance: self.instance.to_string() };
+                            return self.answer(browsers, Err(e));
+                        }
+                        Ok(CheckOutcome::NotApproved) if !browsers.is_empty() => {
+                            // The browser came back while a poll was out; that poll may predate
+                            // the approval, so ask again now.
+                            slot = Some((self.check(), Reason::Callback));
+                        }
+                        Ok(CheckOutcome::NotApproved) => {
+                            backoff = None;
+                            next_poll = Instant::now() + self.poll_every;
+                            (self.report)(Progress::Waiting { remaining: deadline.saturating_duration_since(Instant::now()) });
+                        }
+                        Err(failure) if failure.transient && !(reason == Reason::Callback && failure.maybe_processed) => {
+                            maybe_lost |= failure.maybe_processed;
+                            let delay = backoff
+                                .get_or_insert_with(|| self.backoff())
+                                .next()
+                                .unwrap_or(MAX_BACKOFF)
+                                .max(failure.retry_after.unwrap_or_default());
+                            tracing::debug!(error = %failure.error, ?delay, "check failed; trying again later");
+                            (self.report)(Progress::Trouble { error: &failure.error, retry_in: delay });
+                            // A browser still waiting gets the next try as its check.
+                            next_poll = Instant::now() + delay;
+                        }
+                        Err(failure) => return self.answer(browsers, Err(failure.error)),
+                    }
+                }
+                hit = next_hit(server), if server.is_some() => match hit {
+                    Some(hit) => {
+                        (self.report)(Progress::CallbackReceived);
+                        browsers.push(hit);
+                        if slot.is_none() {
+                            slot = Some((self.check(), Reason::Callback));
+                        }
+                    }
+                    None => *server = None,
+                },
+                () = tokio::time::sleep_until(deadline) => {
+                    let result = self
+                        .last_check(slot.take(), Error::Deadline { waited: self.timeout, answer_lost: maybe_lost })
+                        .await;
+                    return self.answer(browsers, result);
+                }
+                () = tokio::time::sleep_until(next_poll), if slot.is_none() => {
+                    let reason = if browsers.is_empty() { Reason::Poll } else { Reason::Callback };
+                    slot = Some((self.check(), reason));
+                }
+            }
+        }
+    }
+
+    fn check(&self) -> CheckFuture {
+        let client = self.client.clone();
+        let session = self.session.clone();
+        Box::pin(async move { client.check(&session).await })
+    }
+
+    fn backoff(&self) -> ExponentialBackoff {
+        ExponentialBuilder::default()
+            .with_min_delay(self.poll_every)
+            .with_max_delay(MAX_BACKOFF)
+            .with_factor(2.0)
+            .with_jitter()
+            .without_max_times()
+            .build()
+    }
+
+    /// The wait is over: let the check in the slot finish, then (if it found nothing) make one
+    /// more, bounded, check; `otherwise` is the result when neither finds the token.
+    async fn last_check(
+        &self,
+        slot: Option<(CheckFuture, Reason)>,
+        otherwise: Error,
+    ) -> Result<(AccessToken, User), Error> {
+        (self.report)(Progress::LastCheck);
+        let limit = Instant::now() + LAST_CHECK_LIMIT;
+        if let Some((in_flight, _)) = slot
+            && let Ok(Ok(CheckOutcome::Approved { token, user })) =
+                tokio::time::timeout_at(limit, in_flight).await
+        {
+            return Ok((token, user));
+        }
+        match tokio::time::timeout_at(limit, self.client.check(self.session)).await {
+            Ok(Ok(CheckOutcome::Approved { token, user })) => {
+                tracing::info!("approval found by the last check");
+                Ok((token, user))
+            }
+            Ok(Ok(CheckOutcome::NotApproved)) => Err(otherwise),
+            // A token may be lost, or the instance is gone: either says more than the deadline.
+            Ok(Err(CheckFailure {
+                error:
+                    e @ (Error::CheckAnswerLost { .. } | Error::Unreachable { .. } | Error::Tls { .. }),
+                ..
+            })) => Err(e),
+            Ok(Err(failure)) => {
+                tracing::debug!(error = %failure.error, "the last check failed");
+                Err(otherwise)
+            }
+            Err(_) => {
+                tracing::debug!("the last check timed out");
+                Err(otherwise)
+            }
+        }
+    }
+
+    /// Tells every waiting browser how the login ended, and returns that result.
+    fn answer(
+        &self,
+        browsers: Vec<CallbackHit>,
+        result: Result<(AccessToken, User), Error>,
+    ) -> Result<(AccessToken, User), Error> {
+        for hit in browsers {
+            hit.respond(match &result {
+                Ok((_, user)) => PageOutcome::Success {
+                    account: user.handle(self.instance),
+                    instance: self.instance.authority(),
+                },
+                Err(e) => PageOutcome::Failure {
+                    message: e.to_string(),
+                    hint: e.hint(),
+                },
+            });
+        }
+        result
+    }
+}
+
+/// The check in the slot, or never when the slot is empty.
+async fn in_flight(slot: &mut Option<(CheckFuture, Reason)>) -> Result<CheckOutcome, CheckFailure> {
+    match slot {
+        Some((check, _)) => check.await,
+        None => std::future::pending().await,
+    }
+}
+
+async fn next_hit(server: &mut Option<CallbackServer>) -> Option<CallbackHit> {
+    match server {
+        Some(server) => server.next_hit().await,
+        None => std::future::pending().await,
+    }
+}

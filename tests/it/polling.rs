@@ -1,0 +1,213 @@
+//! Waiting by polling the check endpoint: without a callback, beside one, and through trouble.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use miauth::browser::{Browser, NoBrowser};
+use miauth::mock::{CheckFault, CheckSpan, Choice, MockConfig, MockServer, ScriptedBrowser};
+use miauth::{Instance, Login, Progress};
+
+use crate::support::{mock, query_param, session_of};
+
+/// What the observer saw: the URL and how many checks ran into trouble.
+#[derive(Default)]
+struct Seen {
+    url: Option<String>,
+    troubles: Vec<String>,
+    waiting: usize,
+}
+
+/// An observer that records the steps and approves the session `approve_after` after the URL
+/// appears, as a user on another device would.
+fn observe_and_approve(
+    server: Arc<MockServer>,
+    approve_after: Option<Duration>,
+) -> (miauth::Observer, Arc<Mutex<Seen>>) {
+    let seen = Arc::new(Mutex::new(Seen::default()));
+    let sink = seen.clone();
+    let observer: miauth::Observer = Arc::new(move |step: &Progress<'_>| {
+        let mut seen = sink.lock().unwrap();
+        match step {
+            Progress::Authorize { url, .. } => {
+                seen.url = Some(url.as_str().to_owned());
+                if let Some(delay) = approve_after {
+                    let session = session_of(url.as_str());
+                    let server = server.clone();
+                    tokio::spawn(async move {
+                        tokio::time::sleep(delay).await;
+                        server.approve(&session).unwrap();
+                    });
+                }
+            }
+            Progress::Trouble { error, .. } => seen.troubles.push(error.to_string()),
+            Progress::Waiting { .. } => seen.waiting += 1,
+            _ => {}
+        }
+    });
+    (observer, seen)
+}
+
+/// No two checks overlapped: each started after the previous one was answered.
+fn assert_one_at_a_time(spans: &[CheckSpan]) {
+    let mut spans = spans.to_vec();
+    spans.sort_by_key(|s| s.started);
+    for pair in spans.windows(2) {
+        assert!(
+            pair[1].started >= pair[0].answered,
+            "two checks overlapped: {pair:?}"
+        );
+    }
+}
+
+fn polling_login(server: &MockServer) -> Login {
+    Login::new(Instance::parse(server.base_url()).unwrap())
+        .timeout(Duration::from_secs(30))
+        .poll_interval(Duration::from_secs(1))
+}
+
+#[tokio::test]
+async fn without_a_callback_the_approval_is_found_by_polling_at_the_interval() {
+    let server = Arc::new(mock(MockConfig::default()).await);
+    let (observer, seen) = observe_and_approve(server.clone(), Some(Duration::from_millis(2500)));
+    let creds = polling_login(&server)
+        .without_callback()
+        .browser(Arc::new(NoBrowser))
+        .on_progress(observer)
+        .run()
+        .await
+        .unwrap();
+    assert_eq!(
+        server.issued_tokens(),
+        vec![creds.token.expose().to_owned()]
+    );
+    let url = seen.lock().unwrap().url.clone().unwrap();
+    assert_eq!(query_param(&url, "callback"), None, "{url}");
+    assert_eq!(
+        query_param(&url, "permission").as_deref(),
+        Some("read:account")
+    );
+
+    let spans = server.check_spans();
+    assert!(spans.len() >= 2, "polled {} times", spans.len());
+    assert_one_at_a_time(&spans);
+    for pair in spans.windows(2) {
+        let gap = pair[1].started.duration_since(pair[0].answered);
+        assert!(
+            gap >= Duration::from_millis(950),
+            "polled too fast: {gap:?}"
+        );
+    }
+    assert!(seen.lock().unwrap().waiting >= 1);
+}
+
+#[tokio::test]
+async fn polling_rides_out_an_html_503_a_429_with_retry_after_and_malformed_json() {
+    let server = Arc::new(
+        mock(MockConfig {
+            check_faults: vec![
+                CheckFault::ServiceUnavailableHtml,
+                CheckFault::TooManyRequests {
+                    retry_after_secs: 3,
+                },
+                CheckFault::MalformedJson,
+            ],
+            ..MockConfig::default()
+        })
+        .await,
+    );
+    let (observer, seen) = observe_and_approve(server.clone(), Some(Duration::ZERO));
+    let creds = polling_login(&server)
+        .without_callback()
+        .browser(Arc::new(NoBrowser))
+        .on_progress(observer)
+        .run()
+        .await
+        .unwrap();
+    assert_eq!(
+        server.issued_tokens(),
+        vec![creds.token.expose().to_owned()]
+    );
+    let troubles = seen.lock().unwrap().troubles.clone();
+    assert_eq!(troubles.len(), 3, "{troubles:?}");
+    assert!(
+        troubles[0].contains("HTTP 503 Service Unavailable with an HTML page"),
+        "{troubles:?}"
+    );
+    assert!(troubles[1].contains("HTTP 429"), "{troubles:?}");
+    assert!(troubles[2].contains("not JSON"), "{troubles:?}");
+
+    let spans = server.check_spans();
+    assert_eq!(spans.len(), 4);
+    assert_one_at_a_time(&spans);
+    let after_429 = spans[2].started.duration_since(spans[1].answered);
+    assert!(
+        after_429 >= Duration::from_secs(3),
+        "Retry-After not honoured: {after_429:?}"
+    );
+}
+
+/// Opens the URL in a scripted browser only after `delay`.
+struct LateBrowser {
+    delay: Duration,
+    inner: Arc<ScriptedBrowser>,
+}
+
+impl Browser for LateBrowser {
+    fn open(&self, url: &str) -> Result<(), String> {
+        let (url, delay, inner) = (url.to_owned(), self.delay, self.inner.clone());
+        tokio::spawn(async move {
+            tokio::time::sleep(delay).await;
+            inner.open(&url).unwrap();
+        });
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn a_callback_during_a_slow_poll_waits_for_it_and_never_overlaps() {
+    // With a callback the background poll runs every 3 s; the first is slow, and the browser
+    // comes back while it is out.
+    let server = Arc::new(
+        mock(MockConfig {
+            check_faults: vec![CheckFault::Slow(Duration::from_millis(1500))],
+            ..MockConfig::default()
+        })
+        .await,
+    );
+    let browser = Arc::new(ScriptedBrowser::new(Choice::Accept));
+    let creds = polling_login(&server)
+        .browser(Arc::new(LateBrowser {
+            delay: Duration::from_millis(3300),
+            inner: browser.clone(),
+        }))
+        .run()
+        .await
+        .unwrap();
+    assert_eq!(
+        server.issued_tokens(),
+        vec![creds.token.expose().to_owned()]
+    );
+    assert_one_at_a_time(&server.check_spans());
+    let journey = browser.journeys().await.remove(0).unwrap();
+    assert!(journey.last().unwrap().body.contains("You are logged in"));
+}
+
+#[tokio::test]
+async fn with_a_callback_an_approval_on_another_device_is_found_by_the_background_poll() {
+    let server = Arc::new(mock(MockConfig::default()).await);
+    let (observer, seen) = observe_and_approve(server.clone(), Some(Duration::from_millis(500)));
+    let creds = polling_login(&server)
+        .browser(Arc::new(NoBrowser))
+        .on_progress(observer)
+        .run()
+        .await
+        .unwrap();
+    assert_eq!(
+        server.issued_tokens(),
+        vec![creds.token.expose().to_owned()]
+    );
+    let url = seen.lock().unwrap().url.clone().unwrap();
+    assert!(query_param(&url, "callback").is_some());
+    // The background pace is three times the interval: the first poll came after about 3 s.
+    assert_eq!(server.check_spans().len(), 1);
+}
