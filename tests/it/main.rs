@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a failed unwrap is a failed test
 
 mod cli;
+mod cli_waiting;
 mod flow;
 mod mock_api;
 mod polling;

@@ -117,11 +117,19 @@ pub struct Finished {
 
 /// Starts the `miauth` binary with `args`, no browser and no display.
 pub fn spawn_miauth(args: &[&str]) -> Running {
+    spawn_miauth_with(args, &[])
+}
+
+/// Starts the `miauth` binary with `args` and extra environment variables.
+pub fn spawn_miauth_with(args: &[&str], env: &[(&str, &str)]) -> Running {
     let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_miauth"))
         .args(args)
         .env_remove("BROWSER")
         .env_remove("DISPLAY")
         .env_remove("WAYLAND_DISPLAY")
+        .env_remove("GITHUB_ACTIONS")
+        .env_remove("GITHUB_OUTPUT")
+        .envs(env.iter().copied())
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
