@@ -58,8 +58,9 @@ pub struct InstanceClient {
 }
 
 impl InstanceClient {
-    /// A client for `instance`; a loopback instance is reached without any proxy.
-    pub fn new(instance: &Instance) -> Result<Self, Error> {
+    /// A client for `instance` that trusts the system's roots and `extra_roots` (PEM
+    /// certificates of private CAs); a loopback instance is reached without any proxy.
+    pub fn new(instance: &Instance, extra_roots: &[reqwest::Certificate]) -> Result<Self, Error> {
         let mut builder = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .connect_timeout(CONNECT_TIMEOUT)
@@ -67,6 +68,9 @@ impl InstanceClient {
             .user_agent(concat!("miauth/", env!("CARGO_PKG_VERSION")));
         if instance.is_loopback() {
             builder = builder.no_proxy();
+        }
+        if !extra_roots.is_empty() {
+            builder = builder.tls_certs_merge(extra_roots.iter().cloned());
         }
         let http = builder
             .build()
@@ -131,6 +135,50 @@ impl InstanceClient {
         })
     }
 
+    /// Sends a JSON request that has no side effects; the answer is read whatever its status.
+    /// Fails only when no HTTP answer came back at all.
+    pub(crate) async fn request_json(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<&serde_json::Value>,
+        token: Option<&AccessToken>,
+    ) -> Result<JsonAnswer, Error> {
+        let mut request = self.http.request(method, self.instance.url_of(path));
+        if let Some(body) = body {
+            request = request
+                .header(reqwest::header::CONTENT_TYPE, "application/json")
+                .body(body.to_string());
+        }
+        if let Some(token) = token {
+            request = request.bearer_auth(token.expose());
+        }
+        let response = request.send().await.map_err(|e| self.no_answer(&e))?;
+        let status = response.status().as_u16();
+        let json = match read_bounded(response).await {
+            Ok(body) => serde_json::from_slice(&body).ok(),
+            Err(BodyError::TooLarge) => None,
+            Err(BodyError::Transport(e)) => return Err(self.no_answer(&e)),
+        };
+        Ok(JsonAnswer { status, json })
+    }
+
+    /// No HTTP answer: unreachable, a TLS failure, or something that does not speak HTTP.
+    fn no_answer(&self, e: &reqwest::Error) -> Error {
+        let instance = self.instance.to_string();
+        let reason = describe(e);
+        if is_tls(e) {
+            Error::Tls { instance, reason }
+        } else if e.is_connect() || e.is_timeout() {
+            Error::Unreachable { instance, reason }
+        } else {
+            Error::Unreachable {
+                instance,
+                reason: format!("no HTTP answer ({reason}); is it a web server?"),
+            }
+        }
+    }
+
     fn unexpected(&self, detail: String) -> Error {
         Error::UnexpectedAnswer {
             instance: self.instance.to_string(),
@@ -163,6 +211,20 @@ impl InstanceClient {
                 reason: describe(e),
             })
         }
+    }
+}
+
+/// The status and (if it was JSON) the body of an answer.
+#[derive(Debug)]
+pub(crate) struct JsonAnswer {
+    pub status: u16,
+    pub json: Option<serde_json::Value>,
+}
+
+impl JsonAnswer {
+    /// The JSON body of a 200 answer.
+    pub fn ok_json(&self) -> Option<&serde_json::Value> {
+        self.json.as_ref().filter(|_| self.status == 200)
     }
 }
 

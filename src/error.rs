@@ -79,6 +79,14 @@ pub enum Error {
     #[error("the answer of {instance} to the token check was lost: {reason}")]
     CheckAnswerLost { instance: String, reason: String },
 
+    /// The server does not offer MiAuth (another kind of server, a fork without it, too old).
+    #[error("{instance} cannot be used: {reason}")]
+    Unsupported { instance: String, reason: String },
+
+    /// The token was handed out, but the instance does not accept it.
+    #[error("{instance} does not accept the token it handed out ({detail})")]
+    TokenRejected { instance: String, detail: String },
+
     /// The browser came back approved, yet the check handed out no token.
     #[error("{instance} reported approval but handed out no token")]
     ApprovedWithoutToken { instance: String },
@@ -109,6 +117,8 @@ impl Error {
             | Error::Tls { .. }
             | Error::UnexpectedAnswer { .. }
             | Error::CheckAnswerLost { .. }
+            | Error::Unsupported { .. }
+            | Error::TokenRejected { .. }
             | Error::ApprovedWithoutToken { .. } => exit::INSTANCE,
             Error::Bind { .. } | Error::WriteOutput { .. } => exit::LOCAL,
             Error::Internal(_) => exit::INTERNAL,
@@ -127,6 +137,8 @@ impl Error {
             Error::Tls { .. } => "tls",
             Error::UnexpectedAnswer { .. } => "unexpected_answer",
             Error::CheckAnswerLost { .. } => "check_answer_lost",
+            Error::Unsupported { .. } => "unsupported",
+            Error::TokenRejected { .. } => "token_rejected",
             Error::ApprovedWithoutToken { .. } => "approved_without_token",
             Error::Bind { .. } => "bind",
             Error::WriteOutput { .. } => "write_output",
@@ -164,6 +176,10 @@ impl Error {
             }
             Error::CheckAnswerLost { instance, .. } => format!(
                 "a token may have been issued that cannot be fetched again; revoke it on {instance} under Settings > Connected apps and run again"
+            ),
+            Error::Unsupported { .. } => "miauth works with Misskey 12.39.0 or later and its forks Sharkey, CherryPick, Firefish, Iceshrimp and Catodon; if you are sure this one offers MiAuth, add --skip-detect".into(),
+            Error::TokenRejected { instance, .. } => format!(
+                "revoke the token on {instance} under Settings > Connected apps and run again"
             ),
             Error::ApprovedWithoutToken { instance } => format!(
                 "look under Settings > Connected apps on {instance}: revoke a half-made token there and run again"

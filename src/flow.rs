@@ -16,6 +16,7 @@ use crate::authorize::{AuthorizationUrl, AuthorizeRequest, authorization_url};
 use crate::browser::{Browser, SystemBrowser};
 use crate::callback::{CallbackConfig, CallbackServer};
 use crate::check::InstanceClient;
+use crate::detect::Software;
 use crate::wait::Wait;
 use crate::{AccessToken, Error, Instance, Permissions, SessionId, User};
 
@@ -40,6 +41,8 @@ pub struct Credentials {
     pub instance: Instance,
     /// The permissions that were asked for.
     pub permissions: Permissions,
+    /// Whether `POST /api/i` accepted the token.
+    pub verified: bool,
 }
 
 impl Credentials {
@@ -59,6 +62,8 @@ pub enum Progress<'a> {
         callback: Option<&'a str>,
         timeout: Duration,
     },
+    /// Detection found an instance that offers MiAuth; nodeinfo named its software, if it could.
+    Detected { software: Option<&'a Software> },
     /// The browser was asked to open the URL.
     BrowserOpened,
     /// The browser could not be opened; the user must open the URL by hand.
@@ -91,6 +96,9 @@ pub struct Login {
     timeout: Duration,
     poll_interval: Duration,
     use_callback: bool,
+    detect: bool,
+    verify: Option<bool>,
+    ca_certs: Vec<reqwest::Certificate>,
     callback: CallbackConfig,
     browser: Arc<dyn Browser>,
     observer: Option<Observer>,
@@ -120,6 +128,9 @@ impl Login {
             timeout: DEFAULT_TIMEOUT,
             poll_interval: DEFAULT_POLL_INTERVAL,
             use_callback: true,
+            detect: true,
+            verify: None,
+            ca_certs: Vec::new(),
             callback: CallbackConfig {
                 bind: IpAddr::V4(Ipv4Addr::LOCALHOST),
                 port: 0,
@@ -171,6 +182,34 @@ impl Login {
         self
     }
 
+    /// Skips asking the instance, before the browser opens, whether it offers MiAuth.
+    pub fn skip_detect(mut self) -> Self {
+        self.detect = false;
+        self
+    }
+
+    /// Whether to confirm the token with `POST /api/i` before returning it. By default it is
+    /// confirmed when `read:account` was asked for (the call needs it).
+    pub fn verify(mut self, verify: bool) -> Self {
+        self.verify = Some(verify);
+        self
+    }
+
+    /// Also trusts the CA certificates in `pem` (one or more PEM blocks), for instances whose
+    /// certificate comes from a private CA. The system's roots stay trusted.
+    pub fn ca_certificates_pem(mut self, pem: &[u8]) -> Result<Self, Error> {
+        let certs = reqwest::Certificate::from_pem_bundle(pem)
+            .ok()
+            .filter(|c| !c.is_empty())
+            .ok_or_else(|| Error::InvalidOption {
+                option: "--ca-cert",
+                input: String::from_utf8_lossy(&pem[..pem.len().min(40)]).into_owned(),
+                reason: "no PEM certificate could be read from it".into(),
+            })?;
+        self.ca_certs.extend(certs);
+        Ok(self)
+    }
+
     /// The loopback port of the callback server; `0` (the default) lets the system choose.
     pub fn port(mut self, port: u16) -> Self {
         self.callback.port = port;
@@ -211,6 +250,9 @@ impl Login {
             timeout,
             poll_interval,
             use_callback,
+            detect,
+            verify,
+            ca_certs,
             callback,
             browser,
             observer,
@@ -224,12 +266,19 @@ impl Login {
         crate::authorize::validate_app(&name, icon.as_deref())?;
         let deadline = tokio::time::Instant::now() + timeout;
         let session = SessionId::generate();
-        let client = InstanceClient::new(&instance)?;
+        let client = InstanceClient::new(&instance, &ca_certs)?;
         let server = if use_callback {
             Some(CallbackServer::bind(&callback, session.clone()).await?)
         } else {
             None
         };
+        // After binding, so a local problem (a busy port) is reported before any network one.
+        if detect {
+            let detected = crate::detect::detect(&client).await?;
+            report(Progress::Detected {
+                software: detected.software.as_ref(),
+            });
+        }
         let callback_url = server.as_ref().map(|s| s.url().to_owned());
         let url = authorization_url(&AuthorizeRequest {
             instance: &instance,
@@ -266,11 +315,58 @@ impl Login {
         .run(cancel.unwrap_or_else(|| Box::pin(std::future::pending())))
         .await?;
         tracing::info!(account = %user.handle(&instance), "token received");
+        let verify =
+            verify.unwrap_or_else(|| permissions.names().iter().any(|p| p == "read:account"));
+        let (user, verified) = if verify {
+            match confirm(&client, &token).await? {
+                Some(confirmed) => (confirmed, true),
+                None => (user, false),
+            }
+        } else {
+            (user, false)
+        };
         Ok(Credentials {
             token,
             user,
             instance,
             permissions,
+            verified,
         })
+    }
+}
+
+/// Asks `POST /api/i` for the token's account. `Ok(None)` when the instance could not say
+/// (network trouble): the token is then delivered unconfirmed rather than lost.
+async fn confirm(client: &InstanceClient, token: &AccessToken) -> Result<Option<User>, Error> {
+    let answer = client
+        .request_json(
+            reqwest::Method::POST,
+            "/api/i",
+            Some(&serde_json::json!({})),
+            Some(token),
+        )
+        .await;
+    match answer {
+        Ok(a) if a.status == 401 || a.status == 403 => Err(Error::TokenRejected {
+            instance: client.instance().to_string(),
+            detail: format!("POST /api/i answered HTTP {}", a.status),
+        }),
+        Ok(a) => match a
+            .ok_json()
+            .and_then(|j| serde_json::from_value(j.clone()).ok())
+        {
+            Some(user) => Ok(Some(user)),
+            None => {
+                tracing::warn!(
+                    status = a.status,
+                    "POST /api/i gave no account; the token is not confirmed"
+                );
+                Ok(None)
+            }
+        },
+        Err(e) => {
+            tracing::warn!(error = %e, "the token could not be confirmed");
+            Ok(None)
+        }
     }
 }

@@ -107,6 +107,7 @@ mod tests {
             },
             instance: Instance::parse("http://127.0.0.1:3000").unwrap(),
             permissions: Permissions::parse(["read:account,write:notes"]).unwrap(),
+            verified: true,
         }
     }
 

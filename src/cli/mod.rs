@@ -27,7 +27,7 @@ Exit codes:
   1    internal error (a bug in miauth)
   2    usage error or invalid input
   3    not approved before the deadline (a denial looks the same)
-  4    instance error: unreachable, TLS, unexpected answer, approval without a token
+  4    instance error: unreachable, TLS, no MiAuth there, unexpected answer, no token
   5    local error: the port cannot be bound, the output cannot be written
   130  interrupted by Ctrl-C (143: terminated by SIGTERM)";
 
@@ -58,9 +58,15 @@ enum Command {
         /// The URL of an icon shown on the consent page.
         #[arg(long)]
         icon: Option<String>,
-        /// Permissions to ask for; repeat or separate with commas [default: read:account].
+        /// Permissions to ask for; repeat or separate with commas. Patterns expand: read:*,
+        /// write:*, read:admin:*, *:admin:*, all [default: read:account].
         #[arg(short, long = "permission", value_name = "NAMES")]
         permissions: Vec<String>,
+        /// Send permission names Misskey does not know (a fork's own) instead of refusing them.
+        #[arg(long)]
+        allow_unknown_permission: bool,
+        #[command(flatten)]
+        instance_args: InstanceArgs,
         #[command(flatten)]
         wait: WaitArgs,
         #[command(flatten)]
@@ -78,6 +84,8 @@ enum Command {
         #[arg(long = "quirk", value_enum)]
         quirks: Vec<QuirkArg>,
     },
+    /// List the permission names Misskey knows, one a line; deprecated ones are marked.
+    Permissions,
     /// Log in to a built-in fake instance: the whole flow, offline, consent page included.
     #[command(after_help = EXIT_CODES)]
     Demo {
@@ -89,6 +97,22 @@ enum Command {
         #[command(flatten)]
         out: OutputArgs,
     },
+}
+
+#[derive(Args, Debug)]
+struct InstanceArgs {
+    /// Do not ask the instance, before the browser opens, whether it offers MiAuth.
+    #[arg(long)]
+    skip_detect: bool,
+    /// Also trust the CA certificate(s) in FILE (PEM), for an instance with a private CA.
+    #[arg(long, value_name = "FILE")]
+    ca_cert: Option<PathBuf>,
+    /// Confirm the token with POST /api/i [default: when read:account is asked for].
+    #[arg(long, conflicts_with = "no_verify")]
+    verify: bool,
+    /// Do not confirm the token.
+    #[arg(long)]
+    no_verify: bool,
 }
 
 #[derive(Args, Debug)]
@@ -195,11 +219,21 @@ pub fn run() -> u8 {
                 name,
                 icon,
                 permissions,
+                allow_unknown_permission,
+                instance_args,
                 wait,
                 out,
             } => {
                 let start = Start::new(quiet, verbose, &wait, &out, false);
-                match prepare_login(&instance, name, icon, &permissions) {
+                let asked = Asked {
+                    instance: &instance,
+                    name,
+                    icon,
+                    permissions: &permissions,
+                    allow_unknown_permission,
+                    instance_args: &instance_args,
+                };
+                match prepare_login(asked) {
                     Ok(login) => start.run(login, &wait, &out).await,
                     Err(e) => start.fail_early(&e, &out),
                 }
@@ -209,6 +243,7 @@ pub fn run() -> u8 {
                 auto_approve,
                 quirks,
             } => mock(quiet, port, auto_approve, &quirks).await,
+            Command::Permissions => list_permissions(),
             Command::Demo {
                 auto_approve,
                 wait,
@@ -218,32 +253,74 @@ pub fn run() -> u8 {
     })
 }
 
-fn prepare_login(
-    instance: &str,
+/// What `miauth login` was asked for, before it is checked.
+struct Asked<'a> {
+    instance: &'a str,
     name: String,
     icon: Option<String>,
-    permissions: &[String],
-) -> Result<Login, Error> {
-    let instance = Instance::parse(instance)?;
-    let permissions = if permissions.is_empty() {
+    permissions: &'a [String],
+    allow_unknown_permission: bool,
+    instance_args: &'a InstanceArgs,
+}
+
+/// Checks every input before anything is opened or sent.
+fn prepare_login(asked: Asked<'_>) -> Result<Login, Error> {
+    let instance = Instance::parse(asked.instance)?;
+    let permissions = if asked.permissions.is_empty() {
         Permissions::default()
     } else {
-        Permissions::parse(permissions)?
+        Permissions::resolve(asked.permissions, asked.allow_unknown_permission)?
     };
-    miauth::authorize::validate_app(&name, icon.as_deref())?;
-    let mut login = Login::new(instance).name(name).permissions(permissions);
-    if let Some(icon) = icon {
+    miauth::authorize::validate_app(&asked.name, asked.icon.as_deref())?;
+    let mut login = Login::new(instance)
+        .name(asked.name)
+        .permissions(permissions);
+    if let Some(icon) = asked.icon {
         login = login.icon(icon);
     }
+    let args = asked.instance_args;
+    if args.skip_detect {
+        login = login.skip_detect();
+    }
+    if args.verify || args.no_verify {
+        login = login.verify(args.verify);
+    }
+    if let Some(path) = &args.ca_cert {
+        let refuse = |reason: String| Error::InvalidOption {
+            option: "--ca-cert",
+            input: path.display().to_string(),
+            reason,
+        };
+        let pem = std::fs::read(path).map_err(|e| refuse(e.to_string()))?;
+        login = login
+            .ca_certificates_pem(&pem)
+            .map_err(|_| refuse("no PEM certificate could be read from it".into()))?;
+    }
     Ok(login)
+}
+
+/// `miauth permissions`: the known names, one a line, deprecated ones marked.
+fn list_permissions() -> u8 {
+    let text: String = miauth::permission::KNOWN
+        .lines()
+        .map(|name| {
+            if miauth::permission::is_deprecated(name) {
+                format!("{name}\t(deprecated: removed in Misskey 13)\n")
+            } else {
+                format!("{name}\n")
+            }
+        })
+        .collect();
+    match deliver::write_stdout(&text) {
+        Ok(()) => exit::SUCCESS,
+        Err(_) => exit::LOCAL,
+    }
 }
 
 /// How a login is started from the command line: its browser and its reporter.
 struct Start {
     browser: Arc<dyn Browser>,
     reporter: Arc<Reporter>,
-    /// A browser was wanted, but none can be opened here.
-    no_display: bool,
 }
 
 impl Start {
@@ -273,12 +350,9 @@ impl Start {
             },
             opens_browser,
             callback: !wait.no_callback,
-        });
-        Start {
-            browser,
-            reporter,
             no_display: !wait.no_browser && !display && !scripted,
-        }
+        });
+        Start { browser, reporter }
     }
 
     /// An error before the login started: reported like any other.
@@ -301,11 +375,6 @@ impl Start {
                 Some(Err(e)) => return self.fail_early(&e, out),
             },
         };
-        if self.no_display {
-            self.reporter.say(
-                "No browser can be opened here (no display); open the URL below on any device.",
-            );
-        }
         let signal = Arc::new(AtomicU8::new(exit::INTERRUPTED));
         let mut login = login
             .timeout(wait.timeout)
@@ -320,8 +389,13 @@ impl Start {
         match login.run().await {
             Ok(credentials) => {
                 self.reporter.say(&format!(
-                    "Logged in as {}.",
-                    report::clean(&credentials.handle())
+                    "Logged in as {}{}.",
+                    report::clean(&credentials.handle()),
+                    if credentials.verified {
+                        " (the token works: confirmed with /api/i)"
+                    } else {
+                        ""
+                    }
                 ));
                 deliver::deliver(&self.reporter, &credentials, &destination)
             }

@@ -38,6 +38,8 @@ pub(crate) struct ReportConfig {
     pub opens_browser: bool,
     /// Whether the consent page will redirect back here (else the user returns by hand).
     pub callback: bool,
+    /// A browser was wanted, but none can be opened here.
+    pub no_display: bool,
 }
 
 #[derive(Default)]
@@ -139,6 +141,12 @@ impl Reporter {
                 ));
                 self.start_spinner();
             }
+            Progress::Detected { software: Some(sw) } => {
+                self.say(&format!(
+                    "The instance runs {}; it offers MiAuth.",
+                    clean(&sw.to_string())
+                ));
+            }
             Progress::BrowserOpened => tracing::debug!("browser asked to open the URL"),
             Progress::BrowserFailed { reason } => {
                 self.line(&format!(
@@ -189,6 +197,11 @@ impl Reporter {
         if self.config.quiet && !must_show {
             self.state().pending_url = Some(url.to_owned());
             return;
+        }
+        if self.config.no_display {
+            self.say(
+                "No browser can be opened here (no display); open the URL below on any device.",
+            );
         }
         let mut text = format!("Open this URL in a browser to approve the login:\n\n  {url}\n");
         let qr = match self.config.qr {

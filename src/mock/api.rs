@@ -104,6 +104,12 @@ pub(super) async fn check(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
+    if !state.config.misskey_api {
+        return not_found().await;
+    }
+    if !state.config.miauth {
+        return unknown_endpoint();
+    }
     if session.chars().count() > MAX_SESSION {
         return api_json(
             StatusCode::NOT_FOUND,
@@ -171,6 +177,9 @@ pub(super) async fn i(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
+    if !state.config.misskey_api {
+        return not_found().await;
+    }
     if method != Method::POST {
         return unknown_endpoint();
     }
@@ -186,7 +195,9 @@ pub(super) async fn i(
         .ok()
         .and_then(|v| v.get("i").and_then(Value::as_str).map(str::to_owned));
     match bearer.or(in_body) {
-        Some(token) if state.is_valid_token(&token) => api_json(StatusCode::OK, user_json(&state)),
+        Some(token) if state.config.tokens_work && state.is_valid_token(&token) => {
+            api_json(StatusCode::OK, user_json(&state))
+        }
         Some(_) => api_json(
             StatusCode::UNAUTHORIZED,
             json!({"error": {
@@ -210,8 +221,19 @@ pub(super) async fn i(
 
 /// `POST /api/meta`.
 pub(super) async fn meta(State(state): State<Arc<MockState>>, method: Method) -> Response {
+    if !state.config.misskey_api {
+        return not_found().await;
+    }
     if method != Method::POST && method != Method::GET {
         return unknown_endpoint();
+    }
+    let mut features = json!({
+        "registration": false,
+        "localTimeline": true,
+        "globalTimeline": true,
+    });
+    if let Some(miauth) = state.config.features_miauth {
+        features["miauth"] = json!(miauth);
     }
     api_json(
         StatusCode::OK,
@@ -222,12 +244,7 @@ pub(super) async fn meta(State(state): State<Arc<MockState>>, method: Method) ->
             "name": "miauth fake instance",
             "uri": state.base_url,
             "description": "A fake Misskey instance for testing MiAuth clients.",
-            "features": {
-                "registration": false,
-                "localTimeline": true,
-                "globalTimeline": true,
-                "miauth": true,
-            },
+            "features": features,
         }),
     )
 }
@@ -264,14 +281,22 @@ pub(super) async fn nodeinfo(
             "services": {"inbound": [], "outbound": []},
             "openRegistrations": false,
             "usage": {"users": {"total": 1}},
-            "metadata": {"nodeName": "miauth fake instance"},
+            "metadata": {
+                "nodeName": "miauth fake instance",
+                "basedMisskeyVersion": state.config.based_misskey_version,
+            },
         }),
     )
 }
 
 /// Anything else.
-pub(super) async fn not_found() -> Response {
-    (StatusCode::NOT_FOUND, "Not Found").into_response()
+pub(crate) async fn not_found() -> Response {
+    (
+        StatusCode::NOT_FOUND,
+        [(header::CONTENT_TYPE, "text/html")],
+        "<!DOCTYPE html><html><body><h1>The page you were looking for doesn't exist.</h1></body></html>",
+    )
+        .into_response()
 }
 
 /// The approving account, shaped like Misskey's `MeDetailed` (shortened).

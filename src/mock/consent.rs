@@ -35,6 +35,9 @@ pub(super) async fn page(
     Path(session): Path<String>,
     RawQuery(query): RawQuery,
 ) -> Response {
+    if !state.config.miauth {
+        return super::api::not_found().await;
+    }
     let request = match parse_query(
         query.as_deref().unwrap_or(""),
         !state.config.quirks.single_decode,

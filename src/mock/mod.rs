@@ -66,6 +66,49 @@ pub struct MockConfig {
     pub username: String,
     /// Misbehaviours of the first check requests, one each, in order.
     pub check_faults: Vec<CheckFault>,
+    /// `features.miauth` in `/api/meta`; `None` leaves the key out.
+    pub features_miauth: Option<bool>,
+    /// Whether Misskey's API (`/api/...`) exists at all; not on Mastodon and the like.
+    pub misskey_api: bool,
+    /// Whether MiAuth (the consent page and the check endpoint) exists.
+    pub miauth: bool,
+    /// CherryPick's `metadata.basedMisskeyVersion` in nodeinfo.
+    pub based_misskey_version: Option<String>,
+    /// Whether `/api/i` accepts the tokens the check hands out (a broken server does not).
+    pub tokens_work: bool,
+}
+
+impl MockConfig {
+    /// The fake instance dressed as `software` `version`, as nodeinfo names them, answering
+    /// the way that software does: Misskey and its forks with MiAuth; FoundKey with Misskey's
+    /// API but no MiAuth; Iceshrimp.NET, Mastodon and other software without Misskey's API.
+    pub fn dressed_as(software: &str, version: &str) -> Self {
+        let base = MockConfig {
+            software: software.to_owned(),
+            version: version.to_owned(),
+            ..MockConfig::default()
+        };
+        match software.to_ascii_lowercase().as_str() {
+            "misskey" if crate::detect::parse_version(version).is_some_and(|v| v < (12, 28, 0)) => {
+                MockConfig {
+                    features_miauth: None,
+                    ..base
+                }
+            }
+            "misskey" | "sharkey" | "cherrypick" | "firefish" | "iceshrimp" | "catodon" => base,
+            "foundkey" => MockConfig {
+                features_miauth: None,
+                miauth: false,
+                ..base
+            },
+            _ => MockConfig {
+                features_miauth: None,
+                misskey_api: false,
+                miauth: false,
+                ..base
+            },
+        }
+    }
 }
 
 impl Default for MockConfig {
@@ -77,6 +120,11 @@ impl Default for MockConfig {
             version: "2025.11.1".into(),
             username: "alice".into(),
             check_faults: Vec::new(),
+            features_miauth: Some(true),
+            misskey_api: true,
+            miauth: true,
+            based_misskey_version: None,
+            tokens_work: true,
         }
     }
 }

@@ -33,8 +33,9 @@ async fn the_token_alone_goes_to_stdout_and_the_account_to_stderr() {
     assert_eq!(done.stdout, format!("{token}\n"));
     let authority = server.base_url().trim_start_matches("http://");
     assert!(
-        done.stderr
-            .contains(&format!("Logged in as @alice@{authority}.")),
+        done.stderr.contains(&format!(
+            "Logged in as @alice@{authority} (the token works: confirmed with /api/i)."
+        )),
         "{}",
         done.stderr
     );

@@ -6,6 +6,7 @@
 mod cli;
 mod cli_waiting;
 mod flow;
+mod instance;
 mod mock_api;
 mod polling;
 mod support;
