@@ -123,6 +123,9 @@ struct WaitArgs {
     /// The loopback port of the callback server [default: chosen by the system].
     #[arg(long, default_value_t = 0)]
     port: u16,
+    /// The loopback address of the callback server: 127.0.0.1 or ::1.
+    #[arg(long, default_value = "127.0.0.1", value_parser = parse_bind)]
+    bind: IpAddr,
     /// Do not open a browser; open the printed URL yourself, on any device.
     #[arg(long)]
     no_browser: bool,
@@ -176,6 +179,20 @@ fn parse_timeout(value: &str) -> Result<Duration, String> {
         return Err("the timeout must be longer than zero".into());
     }
     Ok(d)
+}
+
+fn parse_bind(value: &str) -> Result<IpAddr, String> {
+    let addr: IpAddr = value
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .parse()
+        .map_err(|_| "give a loopback address: 127.0.0.1 or ::1".to_owned())?;
+    if !addr.is_loopback() {
+        return Err(
+            "the callback server listens on loopback addresses only (127.0.0.1 or ::1)".into(),
+        );
+    }
+    Ok(addr)
 }
 
 fn parse_poll_interval(value: &str) -> Result<Duration, String> {
@@ -380,6 +397,7 @@ impl Start {
             .timeout(wait.timeout)
             .poll_interval(wait.poll_interval)
             .port(wait.port)
+            .bind(wait.bind)
             .browser(self.browser.clone())
             .on_progress(self.reporter.observer())
             .cancel_on(cancelled(signal.clone()));
@@ -564,6 +582,14 @@ mod tests {
         assert_eq!(parse_timeout("10m").unwrap(), Duration::from_secs(600));
         assert!(parse_timeout("0s").is_err());
         assert!(parse_timeout("soon").unwrap_err().contains("try 90s"));
+    }
+
+    #[test]
+    fn the_callback_binds_only_to_loopback() {
+        assert_eq!(parse_bind("::1").unwrap().to_string(), "::1");
+        assert_eq!(parse_bind("[::1]").unwrap().to_string(), "::1");
+        assert!(parse_bind("0.0.0.0").unwrap_err().contains("loopback"));
+        assert!(parse_bind("192.168.1.2").unwrap_err().contains("loopback"));
     }
 
     #[test]

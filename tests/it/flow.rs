@@ -51,6 +51,12 @@ async fn accepting_delivers_the_token_the_instance_issued_and_the_page_names_the
     assert!(consent.body.contains("write:notes"));
     let last = journey.last().unwrap();
     assert!(last.url.starts_with("http://127.0.0.1:"), "{}", last.url);
+    // The browser came back with the session, then was sent on to a clean URL.
+    let callback = &journey.visits[journey.visits.len() - 2];
+    assert!(callback.url.contains("session="), "{}", callback.url);
+    assert_eq!(callback.status, 303);
+    assert!(!last.url.contains("session"), "{}", last.url);
+    assert!(last.url.contains("/done/"), "{}", last.url);
     assert_eq!(last.status, 200);
     assert!(last.body.contains("You are logged in"), "{}", last.body);
     assert!(last.body.contains(&format!("@alice@{authority}")));

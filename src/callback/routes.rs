@@ -1,162 +1,25 @@
-//! The loopback server the consent page redirects the browser to.
+//! What the callback server answers, request by request.
 //!
-//! It binds before the authorisation URL is built, on a loopback address and (by default) a port
-//! the system picks, and serves exactly one path, `/cb/<32 random hex>`, which is the whole
-//! callback URL: unreserved characters only, so the consent page's double decoding leaves it
-//! intact. It knows nothing of the instance. A GET of its path, naming its own address in
-//! `Host` and carrying our session, is reported to the flow as a [`CallbackHit`]; the browser's
-//! answer waits until the flow says how the login ended, so the page tells the truth. Everything
-//! else gets an error page and has no effect: no stray or forged request can end a login.
+//! One path, `/cb/<32 random hex>`, is the callback. A GET of it that names the server's own
+//! address in `Host`, is not a prefetch, and carries our session exactly once is reported to the
+//! flow as a [`CallbackHit`]; the answer waits until the flow says how the login ended, then
+//! sends the browser (303) to `/cb/<hex>/done/<random id>`, a clean URL without the session, where
+//! the page tells the outcome. Everything else gets an answer with no effect on the login.
 
-use std::net::{IpAddr, SocketAddr};
-use std::sync::Arc;
-use std::time::Duration;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 
 use axum::Router;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
-use tokio::sync::{mpsc, oneshot};
-use tokio::task::JoinHandle;
+use tokio::sync::{Notify, mpsc, oneshot};
 use tower_http::set_header::SetResponseHeaderLayer;
 
+use super::{CallbackHit, PageOutcome};
+use crate::SessionId;
 use crate::page::{MessagePage, Tone, html};
-use crate::{Error, SessionId};
-
-/// How long shutting down may wait for open connections before they are dropped.
-const SHUTDOWN_GRACE: Duration = Duration::from_secs(2);
-
-/// Where and for whom the callback server listens.
-#[derive(Clone, Debug)]
-pub struct CallbackConfig {
-    /// A loopback address (`127.0.0.1` by default).
-    pub bind: IpAddr,
-    /// `0` lets the system choose.
-    pub port: u16,
-    /// The application name the pages mention.
-    pub app_name: String,
-}
-
-/// A valid callback arrived; the browser waits for [`CallbackHit::respond`].
-#[derive(Debug)]
-pub struct CallbackHit {
-    respond: oneshot::Sender<PageOutcome>,
-}
-
-impl CallbackHit {
-    /// Tells the waiting browser how the login ended.
-    pub fn respond(self, outcome: PageOutcome) {
-        // The browser may have gone away; the login's result does not depend on it.
-        let _ = self.respond.send(outcome);
-    }
-}
-
-/// What the page shown after a valid callback says.
-#[derive(Debug, Clone)]
-pub enum PageOutcome {
-    /// The token was fetched; `account` is `@user@host`.
-    Success { account: String, instance: String },
-    /// The login failed; `message` and `hint` are those of the error (never a secret).
-    Failure {
-        message: String,
-        hint: Option<String>,
-    },
-}
-
-/// The running callback server.
-#[derive(Debug)]
-pub struct CallbackServer {
-    url: String,
-    hits: mpsc::Receiver<CallbackHit>,
-    shutdown: Option<oneshot::Sender<()>>,
-    task: Option<JoinHandle<()>>,
-}
-
-impl CallbackServer {
-    /// Binds the loopback listener and starts serving.
-    pub async fn bind(config: &CallbackConfig, session: SessionId) -> Result<Self, Error> {
-        let wanted = SocketAddr::new(config.bind, config.port);
-        if !config.bind.is_loopback() {
-            return Err(Error::InvalidOption {
-                option: "--bind",
-                input: config.bind.to_string(),
-                reason: "the callback server listens on loopback addresses only".into(),
-            });
-        }
-        let listener = tokio::net::TcpListener::bind(wanted)
-            .await
-            .map_err(|e| Error::Bind {
-                addr: wanted.to_string(),
-                reason: e.to_string(),
-            })?;
-        let addr = listener.local_addr().map_err(|e| Error::Bind {
-            addr: wanted.to_string(),
-            reason: e.to_string(),
-        })?;
-        let nonce = crate::secret::random_hex(16)
-            .map_err(|e| Error::Internal(format!("no secure random source: {e}")))?;
-        let path = format!("/cb/{nonce}");
-        let (hits_tx, hits) = mpsc::channel(1);
-        let state = CallbackState {
-            host: addr.to_string(),
-            path: path.clone(),
-            session,
-            app_name: config.app_name.clone(),
-            hits: hits_tx,
-        };
-        let (shutdown_tx, shutdown_rx) = oneshot::channel::<()>();
-        let app = router(state);
-        let task = tokio::spawn(async move {
-            let server = axum::serve(listener, app).with_graceful_shutdown(async {
-                let _ = shutdown_rx.await;
-            });
-            if let Err(e) = server.await {
-                tracing::warn!(error = %e, "callback server stopped with an error");
-            }
-        });
-        tracing::debug!(%addr, "callback server listening");
-        Ok(CallbackServer {
-            url: format!("http://{addr}{path}"),
-            hits,
-            shutdown: Some(shutdown_tx),
-            task: Some(task),
-        })
-    }
-
-    /// The callback URL to hand to the consent page.
-    pub fn url(&self) -> &str {
-        &self.url
-    }
-
-    /// Waits for the next valid callback; `None` if the server has stopped.
-    pub async fn next_hit(&mut self) -> Option<CallbackHit> {
-        self.hits.recv().await
-    }
-
-    /// Stops listening; waits a short while for open connections, then drops them.
-    pub async fn shutdown(mut self) {
-        self.hits.close();
-        if let Some(tx) = self.shutdown.take() {
-            let _ = tx.send(());
-        }
-        if let Some(mut task) = self.task.take()
-            && tokio::time::timeout(SHUTDOWN_GRACE, &mut task)
-                .await
-                .is_err()
-        {
-            tracing::debug!("callback server connections still open; dropping them");
-            task.abort();
-        }
-    }
-}
-
-impl Drop for CallbackServer {
-    fn drop(&mut self) {
-        if let Some(task) = &self.task {
-            task.abort();
-        }
-    }
-}
 
 /// What the request handler needs to tell a valid callback from anything else.
 #[derive(Clone)]
@@ -168,6 +31,36 @@ pub(crate) struct CallbackState {
     pub session: SessionId,
     pub app_name: String,
     pub hits: mpsc::Sender<CallbackHit>,
+    /// Outcome pages by their random id, and whether each has been shown.
+    pub results: Arc<Results>,
+}
+
+/// The outcome pages the browser is sent to after a valid callback.
+#[derive(Default)]
+pub(crate) struct Results {
+    pages: Mutex<HashMap<String, (PageOutcome, bool)>>,
+    /// Valid callbacks handed to the flow whose outcome page has not been shown yet.
+    unshown: AtomicUsize,
+    /// Signalled each time an outcome page is shown (or a browser is answered otherwise).
+    pub shown: Notify,
+}
+
+impl Results {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, (PageOutcome, bool)>> {
+        self.pages
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Whether every browser that came back valid has been shown its outcome.
+    pub fn all_shown(&self) -> bool {
+        self.unshown.load(Ordering::SeqCst) == 0
+    }
+
+    fn one_less(&self) {
+        self.unshown.fetch_sub(1, Ordering::SeqCst);
+        self.shown.notify_waiters();
+    }
 }
 
 /// The callback server's routes, apart from any listener, so tests can drive it directly.
@@ -199,7 +92,11 @@ async fn handle(
     uri: Uri,
     headers: HeaderMap,
 ) -> Response {
-    if uri.path() != state.path {
+    let result_id = uri
+        .path()
+        .strip_prefix(state.path.as_str())
+        .and_then(|rest| rest.strip_prefix("/done/"));
+    if uri.path() != state.path && result_id.is_none() {
         return (StatusCode::NOT_FOUND, "not found").into_response();
     }
     let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
@@ -217,6 +114,14 @@ async fn handle(
             "method not allowed",
         )
             .into_response();
+    }
+    if let Some(id) = result_id {
+        return outcome_page(&state, id);
+    }
+    if is_prefetch(&headers) {
+        // A speculative load must not spend the login; the real navigation follows.
+        tracing::debug!("prefetch of the callback ignored");
+        return (StatusCode::SERVICE_UNAVAILABLE, "prefetch refused").into_response();
     }
     let query = uri.query().unwrap_or("");
     let sessions: Vec<_> = url::form_urlencoded::parse(query.as_bytes())
@@ -236,20 +141,71 @@ async fn handle(
     }
     tracing::debug!("valid callback received");
     let (respond, outcome) = oneshot::channel();
+    state.results.unshown.fetch_add(1, Ordering::SeqCst);
     if state.hits.send(CallbackHit { respond }).await.is_err() {
+        state.results.one_less();
         return html(StatusCode::GONE, &finished_page(&state.app_name));
     }
-    match outcome.await {
-        Ok(PageOutcome::Success { account, instance }) => html(
-            StatusCode::OK,
-            &success_page(&state.app_name, &account, &instance),
-        ),
-        Ok(PageOutcome::Failure { message, hint }) => html(
-            StatusCode::OK,
-            &failure_page(&state.app_name, &message, hint.as_deref()),
-        ),
-        Err(_) => html(StatusCode::GONE, &finished_page(&state.app_name)),
+    let Ok(outcome) = outcome.await else {
+        state.results.one_less();
+        return html(StatusCode::GONE, &finished_page(&state.app_name));
+    };
+    let Ok(id) = crate::secret::random_hex(16) else {
+        state.results.one_less();
+        return page_of(&state.app_name, &outcome);
+    };
+    state.results.lock().insert(id.clone(), (outcome, false));
+    // The session leaves the address bar and the history: the outcome has its own clean URL.
+    (
+        StatusCode::SEE_OTHER,
+        [(header::LOCATION, format!("{}/done/{id}", state.path))],
+    )
+        .into_response()
+}
+
+/// `GET /cb/<hex>/done/<id>`: the page that tells how the login ended.
+fn outcome_page(state: &CallbackState, id: &str) -> Response {
+    let found = {
+        let mut pages = state.results.lock();
+        pages
+            .get_mut(id)
+            .map(|(outcome, shown)| (outcome.clone(), std::mem::replace(shown, true)))
+    };
+    match found {
+        Some((outcome, shown_before)) => {
+            if !shown_before {
+                state.results.one_less();
+            }
+            page_of(&state.app_name, &outcome)
+        }
+        None => (StatusCode::NOT_FOUND, "not found").into_response(),
     }
+}
+
+fn page_of(app: &str, outcome: &PageOutcome) -> Response {
+    match outcome {
+        PageOutcome::Success { account, instance } => {
+            html(StatusCode::OK, &success_page(app, account, instance))
+        }
+        PageOutcome::Failure { message, hint } => {
+            html(StatusCode::OK, &failure_page(app, message, hint.as_deref()))
+        }
+    }
+}
+
+/// Whether the request is a browser's speculative load (Chromium, Firefox, Safari).
+fn is_prefetch(headers: &HeaderMap) -> bool {
+    ["sec-purpose", "purpose", "x-purpose", "x-moz"]
+        .iter()
+        .any(|name| {
+            headers
+                .get(*name)
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|v| {
+                    v.to_ascii_lowercase().contains("prefetch")
+                        || v.to_ascii_lowercase().contains("preview")
+                })
+        })
 }
 
 fn success_page(app: &str, account: &str, instance: &str) -> MessagePage {
@@ -322,6 +278,7 @@ mod tests {
                 session: SessionId::from_existing("our-session"),
                 app_name: "testapp".into(),
                 hits,
+                results: Arc::new(Results::default()),
             },
             rx,
         )
@@ -433,18 +390,15 @@ mod tests {
         assert!(!body.contains("other"));
     }
 
-    #[tokio::test]
-    async fn the_valid_callback_waits_for_the_flow_and_shows_its_outcome() {
+    /// Sends a valid callback, lets `outcome` be the flow's answer, follows the 303.
+    async fn valid_callback(outcome: PageOutcome) -> (HeaderMap, StatusCode, String) {
         let (state, mut rx) = state();
-        let flow = tokio::spawn(async move {
+        tokio::spawn(async move {
             let hit = rx.recv().await.unwrap();
-            hit.respond(PageOutcome::Success {
-                account: "@alice@misskey.io".into(),
-                instance: "https://misskey.io".into(),
-            });
+            hit.respond(outcome);
         });
-        let (status, _, body) = send(
-            router(state),
+        let (status, headers, _) = send(
+            router(state.clone()),
             request(
                 Method::GET,
                 &format!("{CB}?x=1&session=our-session"),
@@ -452,7 +406,28 @@ mod tests {
             ),
         )
         .await;
-        flow.await.unwrap();
+        assert_eq!(status, StatusCode::SEE_OTHER);
+        let location = headers[header::LOCATION].to_str().unwrap().to_owned();
+        assert!(!state.results.all_shown(), "the outcome page is still owed");
+        let (status, _, body) = send(
+            router(state.clone()),
+            request(Method::GET, &location, "127.0.0.1:4000"),
+        )
+        .await;
+        assert!(state.results.all_shown());
+        (headers, status, body)
+    }
+
+    #[tokio::test]
+    async fn the_valid_callback_waits_for_the_flow_then_sends_the_browser_to_a_clean_url() {
+        let (headers, status, body) = valid_callback(PageOutcome::Success {
+            account: "@alice@misskey.io".into(),
+            instance: "misskey.io".into(),
+        })
+        .await;
+        let location = headers[header::LOCATION].to_str().unwrap();
+        assert!(location.starts_with(&format!("{CB}/done/")), "{location}");
+        assert!(!location.contains("session"), "{location}");
         assert_eq!(status, StatusCode::OK);
         assert!(body.contains("You are logged in"), "{body}");
         assert!(body.contains("@alice@misskey.io"), "{body}");
@@ -460,23 +435,34 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_failure_outcome_shows_the_message_and_next_step() {
+    async fn prefetches_and_unknown_outcome_pages_have_no_effect() {
         let (state, mut rx) = state();
-        tokio::spawn(async move {
-            let hit = rx.recv().await.unwrap();
-            hit.respond(PageOutcome::Failure {
-                message: "the instance reported approval but handed out no token".into(),
-                hint: Some("look under Settings > Connected apps".into()),
-            });
-        });
-        let (_, _, body) = send(
-            router(state),
-            request(
+        for header_name in ["sec-purpose", "purpose"] {
+            let mut req = request(
                 Method::GET,
                 &format!("{CB}?session=our-session"),
                 "127.0.0.1:4000",
-            ),
+            );
+            req.headers_mut()
+                .insert(header_name, HeaderValue::from_static("prefetch"));
+            let (status, _, _) = send(router(state.clone()), req).await;
+            assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{header_name}");
+        }
+        let (status, _, _) = send(
+            router(state.clone()),
+            request(Method::GET, &format!("{CB}/done/guess"), "127.0.0.1:4000"),
         )
+        .await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+        assert!(rx.try_recv().is_err(), "no request may reach the flow");
+    }
+
+    #[tokio::test]
+    async fn a_failure_outcome_shows_the_message_and_next_step() {
+        let (_, _, body) = valid_callback(PageOutcome::Failure {
+            message: "the instance reported approval but handed out no token".into(),
+            hint: Some("look under Settings > Connected apps".into()),
+        })
         .await;
         assert!(body.contains("did not complete"), "{body}");
         assert!(body.contains("Settings &#62; Connected apps"), "{body}");
