@@ -13,7 +13,8 @@ use crate::{AccessToken, Error, Instance, SessionId};
 /// The most of an answer body that is read; real answers are a few kilobytes.
 pub const MAX_BODY: usize = 1024 * 1024;
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
-const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long one API request may take unless told otherwise.
+pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 const CHECK: &str = "the token check (POST /api/miauth/…/check)";
 
 /// The account a token belongs to, read leniently: large instances add many fields.
@@ -60,11 +61,15 @@ pub struct InstanceClient {
 impl InstanceClient {
     /// A client for `instance` that trusts the system's roots and `extra_roots` (PEM
     /// certificates of private CAs); a loopback instance is reached without any proxy.
-    pub fn new(instance: &Instance, extra_roots: &[reqwest::Certificate]) -> Result<Self, Error> {
+    pub fn new(
+        instance: &Instance,
+        extra_roots: &[reqwest::Certificate],
+        request_timeout: Duration,
+    ) -> Result<Self, Error> {
         let mut builder = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
-            .connect_timeout(CONNECT_TIMEOUT)
-            .timeout(REQUEST_TIMEOUT)
+            .connect_timeout(CONNECT_TIMEOUT.min(request_timeout))
+            .timeout(request_timeout)
             .user_agent(concat!("miauth/", env!("CARGO_PKG_VERSION")));
         if instance.is_loopback() {
             builder = builder.no_proxy();
@@ -367,15 +372,23 @@ fn describe(e: &reqwest::Error) -> String {
 }
 
 fn is_tls(e: &reqwest::Error) -> bool {
-    let mut source: Option<&dyn std::error::Error> = Some(e);
-    while let Some(s) = source {
-        let text = format!("{s:?}");
-        if text.contains("rustls") || text.contains("InvalidCertificate") || text.contains("Tls") {
-            return true;
-        }
-        source = s.source();
+    caused_by_tls(e)
+}
+
+/// Whether a rustls error is somewhere in the chain, looking inside I/O errors too (their
+/// `source()` skips the error they wrap).
+fn caused_by_tls(e: &(dyn std::error::Error + 'static)) -> bool {
+    if e.is::<rustls::Error>() {
+        return true;
     }
-    false
+    if let Some(inner) = e
+        .downcast_ref::<std::io::Error>()
+        .and_then(|io| io.get_ref())
+        && caused_by_tls(inner)
+    {
+        return true;
+    }
+    e.source().is_some_and(caused_by_tls)
 }
 
 #[cfg(test)]

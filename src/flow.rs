@@ -98,6 +98,7 @@ pub struct Login {
     use_callback: bool,
     detect: bool,
     verify: Option<bool>,
+    request_timeout: Duration,
     ca_certs: Vec<reqwest::Certificate>,
     callback: CallbackConfig,
     browser: Arc<dyn Browser>,
@@ -130,6 +131,7 @@ impl Login {
             use_callback: true,
             detect: true,
             verify: None,
+            request_timeout: crate::check::DEFAULT_REQUEST_TIMEOUT,
             ca_certs: Vec::new(),
             callback: CallbackConfig {
                 bind: IpAddr::V4(Ipv4Addr::LOCALHOST),
@@ -195,6 +197,12 @@ impl Login {
         self
     }
 
+    /// How long one request to the instance may take (30 s by default).
+    pub fn request_timeout(mut self, timeout: Duration) -> Self {
+        self.request_timeout = timeout;
+        self
+    }
+
     /// Also trusts the CA certificates in `pem` (one or more PEM blocks), for instances whose
     /// certificate comes from a private CA. The system's roots stay trusted.
     pub fn ca_certificates_pem(mut self, pem: &[u8]) -> Result<Self, Error> {
@@ -252,6 +260,7 @@ impl Login {
             use_callback,
             detect,
             verify,
+            request_timeout,
             ca_certs,
             callback,
             browser,
@@ -266,7 +275,7 @@ impl Login {
         crate::authorize::validate_app(&name, icon.as_deref())?;
         let deadline = tokio::time::Instant::now() + timeout;
         let session = SessionId::generate();
-        let client = InstanceClient::new(&instance, &ca_certs)?;
+        let client = InstanceClient::new(&instance, &ca_certs, request_timeout)?;
         let server = if use_callback {
             Some(CallbackServer::bind(&callback, session.clone()).await?)
         } else {

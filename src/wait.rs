@@ -18,8 +18,9 @@ use crate::check::{CheckFailure, CheckOutcome, InstanceClient};
 use crate::flow::{Cancel, Progress};
 use crate::{AccessToken, Error, Instance, SessionId, User};
 
-/// The most the last check after the deadline or a cancellation may take.
-const LAST_CHECK_LIMIT: Duration = Duration::from_secs(10);
+/// The most the last check after the deadline or a cancellation may take: the wait never
+/// runs longer than this past its deadline.
+pub(crate) const LAST_CHECK_LIMIT: Duration = Duration::from_secs(5);
 /// Backing off never waits longer than this between two checks.
 const MAX_BACKOFF: Duration = Duration::from_secs(60);
 
@@ -160,11 +161,21 @@ impl Wait<'_> {
     ) -> Result<(AccessToken, User), Error> {
         (self.report)(Progress::LastCheck);
         let limit = Instant::now() + LAST_CHECK_LIMIT;
-        if let Some((in_flight, _)) = slot
-            && let Ok(Ok(CheckOutcome::Approved { token, user })) =
-                tokio::time::timeout_at(limit, in_flight).await
-        {
-            return Ok((token, user));
+        let mut otherwise = otherwise;
+        if let Some((in_flight, _)) = slot {
+            match tokio::time::timeout_at(limit, in_flight).await {
+                Ok(Ok(CheckOutcome::Approved { token, user })) => return Ok((token, user)),
+                Err(_) => {
+                    // A check that hangs may have been answered on the server: say so.
+                    if let Error::Deadline { waited, .. } = otherwise {
+                        otherwise = Error::Deadline {
+                            waited,
+                            answer_lost: true,
+                        };
+                    }
+                }
+                Ok(_) => {}
+            }
         }
         match tokio::time::timeout_at(limit, self.client.check(self.session)).await {
             Ok(Ok(CheckOutcome::Approved { token, user })) => {

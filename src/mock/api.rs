@@ -153,10 +153,84 @@ pub(super) async fn check(
             tokio::time::sleep(delay).await;
             check_answer(&state, &session)
         }
+        Some(CheckFault::InternalErrorHtml) => (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            [(header::CONTENT_TYPE, "text/html")],
+            "<html><body><h1>500 Internal Server Error</h1></body></html>",
+        )
+            .into_response(),
+        Some(CheckFault::MovedPermanently) => (
+            StatusCode::MOVED_PERMANENTLY,
+            [(
+                header::LOCATION,
+                "https://elsewhere.example/api/miauth/x/check",
+            )],
+            "",
+        )
+            .into_response(),
+        Some(CheckFault::WrongShape) => api_json(StatusCode::OK, json!({"result": "fine"})),
+        Some(CheckFault::OkWithoutToken) => api_json(StatusCode::OK, json!({"ok": true})),
+        Some(CheckFault::Huge) => (
+            StatusCode::OK,
+            [(header::CONTENT_TYPE, "application/json")],
+            vec![b' '; 10 * 1024 * 1024],
+        )
+            .into_response(),
+        Some(CheckFault::ResetMidResponse) => {
+            let chunks: Vec<Result<&'static [u8], std::io::Error>> = vec![
+                Ok(b"{\"ok\": tr"),
+                Err(std::io::Error::new(
+                    std::io::ErrorKind::ConnectionReset,
+                    "cut",
+                )),
+            ];
+            (
+                StatusCode::OK,
+                [(header::CONTENT_TYPE, "application/json")],
+                axum::body::Body::from_stream(futures_stream(chunks)),
+            )
+                .into_response()
+        }
+        Some(CheckFault::NeverEnds) => (
+            StatusCode::OK,
+            [(header::CONTENT_TYPE, "application/json")],
+            axum::body::Body::from_stream(Pending),
+        )
+            .into_response(),
         None => check_answer(&state, &session),
     };
     state.record_check(started);
     answer
+}
+
+/// A body stream yielding `items` in order.
+fn futures_stream(
+    items: Vec<Result<&'static [u8], std::io::Error>>,
+) -> impl futures_core::Stream<Item = Result<&'static [u8], std::io::Error>> + Send {
+    struct Items(std::collections::VecDeque<Result<&'static [u8], std::io::Error>>);
+    impl futures_core::Stream for Items {
+        type Item = Result<&'static [u8], std::io::Error>;
+        fn poll_next(
+            mut self: std::pin::Pin<&mut Self>,
+            _: &mut std::task::Context<'_>,
+        ) -> std::task::Poll<Option<Self::Item>> {
+            std::task::Poll::Ready(self.0.pop_front())
+        }
+    }
+    Items(items.into())
+}
+
+/// A body stream that never yields.
+struct Pending;
+
+impl futures_core::Stream for Pending {
+    type Item = Result<&'static [u8], std::io::Error>;
+    fn poll_next(
+        self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Self::Item>> {
+        std::task::Poll::Pending
+    }
 }
 
 /// The real answer: the oldest unfetched token, once, or `{"ok":false}`.

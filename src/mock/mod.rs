@@ -49,6 +49,20 @@ pub enum CheckFault {
     MalformedJson,
     /// The normal answer, after a delay.
     Slow(std::time::Duration),
+    /// 500 with an HTML error page.
+    InternalErrorHtml,
+    /// 301 to another address.
+    MovedPermanently,
+    /// 200 with JSON that is not a check answer.
+    WrongShape,
+    /// 200 with `{"ok":true}` and no token.
+    OkWithoutToken,
+    /// 200 with a 10 MB body.
+    Huge,
+    /// Headers and part of the body, then the connection is cut.
+    ResetMidResponse,
+    /// Headers, then a body that never ends.
+    NeverEnds,
 }
 
 /// What the fake instance is and how it behaves.

@@ -5,6 +5,7 @@
 
 mod cli;
 mod cli_waiting;
+mod faults;
 mod flow;
 mod instance;
 mod mock_api;

@@ -1,0 +1,143 @@
+//! The instance misbehaving: each fault ends in a retry (while polling) or in a clear error with
+//! the documented exit code, never a panic and never a hang past the deadline.
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use miauth::browser::NoBrowser;
+use miauth::mock::{CheckFault, MockConfig, MockServer};
+use miauth::{Error, Instance, Login, Progress};
+
+use crate::support::{mock, session_of, spawn_miauth};
+
+/// Logs in without a callback, polling every second, approved as soon as the URL is known;
+/// the first check meets `fault`. Returns the result and the troubles reported.
+async fn poll_through(
+    fault: CheckFault,
+) -> (
+    Result<miauth::Credentials, Error>,
+    Vec<String>,
+    Arc<MockServer>,
+) {
+    let server = Arc::new(
+        mock(MockConfig {
+            check_faults: vec![fault],
+            ..MockConfig::default()
+        })
+        .await,
+    );
+    let troubles = Arc::new(Mutex::new(Vec::new()));
+    let (sink, approver) = (troubles.clone(), server.clone());
+    let result = Login::new(Instance::parse(server.base_url()).unwrap())
+        .without_callback()
+        .poll_interval(Duration::from_secs(1))
+        .request_timeout(Duration::from_secs(2))
+        .timeout(Duration::from_secs(20))
+        .browser(Arc::new(NoBrowser))
+        .on_progress(Arc::new(move |step: &Progress<'_>| match step {
+            Progress::Authorize { url, .. } => {
+                approver.approve(&session_of(url.as_str())).unwrap();
+            }
+            Progress::Trouble { error, .. } => sink.lock().unwrap().push(error.to_string()),
+            _ => {}
+        }))
+        .run()
+        .await;
+    let troubles = troubles.lock().unwrap().clone();
+    (result, troubles, server)
+}
+
+#[tokio::test]
+async fn transient_faults_are_retried_until_the_token_arrives() {
+    let cases = [
+        (
+            CheckFault::InternalErrorHtml,
+            "HTTP 500 Internal Server Error with an HTML page",
+        ),
+        (CheckFault::ServiceUnavailableHtml, "HTTP 503"),
+        (CheckFault::Huge, "larger than 1048576 bytes"),
+        (CheckFault::ResetMidResponse, "answer of"),
+        (CheckFault::NeverEnds, "timed out"),
+    ];
+    let runs = cases.map(|(fault, want)| async move {
+        let (result, troubles, server) = poll_through(fault.clone()).await;
+        let creds = result.unwrap_or_else(|e| panic!("{fault:?}: {e}"));
+        assert_eq!(
+            server.issued_tokens(),
+            vec![creds.token.expose().to_owned()]
+        );
+        assert_eq!(troubles.len(), 1, "{fault:?}: {troubles:?}");
+        assert!(troubles[0].contains(want), "{fault:?}: {troubles:?}");
+    });
+    futures_join_all(runs).await;
+}
+
+#[tokio::test]
+async fn answers_no_retry_can_fix_end_the_login_with_exit_4() {
+    let cases = [
+        (CheckFault::MovedPermanently, "HTTP 301 Moved Permanently"),
+        (CheckFault::WrongShape, "JSON of an unexpected shape"),
+        (CheckFault::OkWithoutToken, "\"ok\": true without a token"),
+    ];
+    for (fault, want) in cases {
+        let (result, _, _) = poll_through(fault.clone()).await;
+        let err = result.expect_err(want);
+        assert!(
+            matches!(err, Error::UnexpectedAnswer { .. }),
+            "{fault:?}: {err:?}"
+        );
+        assert_eq!(err.exit_code(), 4);
+        assert!(err.to_string().contains(want), "{fault:?}: {err}");
+    }
+}
+
+#[tokio::test]
+async fn a_check_that_never_answers_ends_at_most_five_seconds_after_the_deadline() {
+    let server = mock(MockConfig {
+        check_faults: vec![CheckFault::NeverEnds, CheckFault::NeverEnds],
+        ..MockConfig::default()
+    })
+    .await;
+    let started = Instant::now();
+    let err = Login::new(Instance::parse(server.base_url()).unwrap())
+        .without_callback()
+        .poll_interval(Duration::from_secs(1))
+        .timeout(Duration::from_secs(2))
+        .browser(Arc::new(NoBrowser))
+        .run()
+        .await
+        .unwrap_err();
+    let took = started.elapsed();
+    assert!(took < Duration::from_secs(8), "took {took:?}");
+    let Error::Deadline { answer_lost, .. } = err else {
+        panic!("{err:?}")
+    };
+    assert!(
+        answer_lost,
+        "a hanging check may have taken the token: the hint must say so"
+    );
+}
+
+#[tokio::test]
+async fn tls_to_a_plain_http_port_is_a_tls_error_with_its_cause() {
+    let server = mock(MockConfig::default()).await;
+    let https = server.base_url().replace("http://", "https://");
+    let run = spawn_miauth(&["login", &https, "--no-browser"]);
+    let done = run.finish().await;
+    assert_eq!(done.code, Some(4), "{}", done.stderr);
+    let line = done
+        .stderr
+        .lines()
+        .find(|l| l.starts_with("miauth: error:"))
+        .unwrap();
+    assert!(
+        line.contains(&format!("TLS connection to {https} failed")),
+        "{line}"
+    );
+}
+
+/// Runs the futures to completion, concurrently.
+async fn futures_join_all<F: std::future::Future<Output = ()>>(futures: [F; 5]) {
+    let [a, b, c, d, e] = futures;
+    tokio::join!(a, b, c, d, e);
+}
