@@ -180,4 +180,23 @@ mod tests {
         assert!(!i.is_loopback());
         assert_eq!(i.url_of("/api/i"), "https://misskey.io/api/i");
     }
+
+    proptest::proptest! {
+        #[test]
+        fn parsing_never_panics_and_origins_round_trip(input in "\\PC{0,40}") {
+            if let Ok(instance) = Instance::parse(&input) {
+                let again = Instance::parse(&instance.origin()).unwrap();
+                proptest::prop_assert_eq!(&again, &instance);
+                proptest::prop_assert!(!instance.origin().ends_with('/'));
+            }
+        }
+
+        #[test]
+        fn host_like_inputs_round_trip(host in "[a-z][a-z0-9-]{0,20}(\\.[a-z]{2,6}){1,2}", port in proptest::option::of(1u16..)) {
+            let input = match port { Some(p) => format!("{host}:{p}"), None => host.clone() };
+            let instance = Instance::parse(&input).unwrap();
+            proptest::prop_assert!(instance.origin().starts_with("https://"));
+            proptest::prop_assert_eq!(Instance::parse(&instance.origin()).unwrap(), instance);
+        }
+    }
 }

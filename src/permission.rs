@@ -284,4 +284,19 @@ mod tests {
         assert!(!is_known("read:everything"));
         assert_eq!(KNOWN.lines().count(), 85);
     }
+
+    proptest::proptest! {
+        #[test]
+        fn parsing_never_panics_and_round_trips(values in proptest::collection::vec("\\PC{0,30}", 0..4)) {
+            if let Ok(p) = Permissions::parse(&values) {
+                proptest::prop_assert_eq!(Permissions::parse([p.to_string()]).unwrap(), p.clone());
+                let mut names = p.names().to_vec();
+                names.dedup();
+                proptest::prop_assert_eq!(names.len(), p.names().len());
+                proptest::prop_assert!(p.names().iter().all(|n| !n.contains(',') && !n.is_empty()));
+            }
+            let _ = Permissions::resolve(&values, false);
+            let _ = Permissions::resolve(&values, true);
+        }
+    }
 }

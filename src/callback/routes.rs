@@ -467,4 +467,35 @@ mod tests {
         assert!(body.contains("did not complete"), "{body}");
         assert!(body.contains("Settings &#62; Connected apps"), "{body}");
     }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(128))]
+        /// No query, however odd, reaches the flow unless it carries our session exactly once.
+        #[test]
+        fn only_our_session_exactly_once_reaches_the_flow(
+            before in "[a-z=&%0-9;+-]{0,20}",
+            ours in 0usize..3,
+            after in "[a-z=&%0-9;+-]{0,20}",
+        ) {
+            let query = format!("{before}&{}{after}", "session=our-session&".repeat(ours));
+            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+            let (state, mut rx) = state();
+            let ours = url::form_urlencoded::parse(query.as_bytes())
+                .filter(|(k, _)| k == "session")
+                .collect::<Vec<_>>();
+            let expect_hit = matches!(ours.as_slice(), [(_, v)] if v == "our-session");
+            let reached = runtime.block_on(async {
+                let uri = format!("{CB}?{query}");
+                let Ok(req) = Request::builder().uri(&uri).header(header::HOST, "127.0.0.1:4000").body(Body::empty()) else {
+                    return false;
+                };
+                let call = router(state).oneshot(req);
+                tokio::select! {
+                    _ = call => rx.try_recv().is_ok(),
+                    hit = rx.recv() => hit.is_some(),
+                }
+            });
+            proptest::prop_assert_eq!(reached, expect_hit);
+        }
+    }
 }

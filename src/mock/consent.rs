@@ -340,4 +340,21 @@ mod tests {
         r.name = Some("x".repeat(129));
         assert!(token_creation_problem(&r).unwrap().contains("128"));
     }
+
+    proptest::proptest! {
+        /// What miauth sends survives the consent page's double decoding, for any value
+        /// without '%' (the one character that cannot, and which miauth refuses up front).
+        #[test]
+        fn strictly_encoded_values_survive_double_decoding(value in "[^%]{0,60}") {
+            let query = format!("name={}", crate::authorize::encode(&value));
+            let seen = parse_query(&query, true).unwrap();
+            proptest::prop_assert_eq!(seen.name.as_deref(), Some(value.as_str()));
+        }
+
+        #[test]
+        fn any_query_is_handled_without_panicking(query in "\\PC{0,80}") {
+            let _ = parse_query(&query, true);
+            let _ = parse_query(&query, false);
+        }
+    }
 }

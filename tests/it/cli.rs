@@ -110,12 +110,22 @@ async fn output_file_is_owner_only_and_stdout_stays_empty() {
 
 #[tokio::test]
 async fn an_unwritable_output_still_delivers_the_token_on_stdout_with_exit_5() {
-    let server = mock(MockConfig::default()).await;
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("missing-dir").join("token");
-    let (done, _) = login_and_accept(server.base_url(), &["-o", path.to_str().unwrap()]).await;
-    assert_eq!(done.code, Some(5), "{}", done.stderr);
-    assert_eq!(done.stdout, format!("{}\n", server.issued_tokens()[0]));
+    let missing = dir.path().join("missing-dir").join("token");
+    // /proc takes no new files, even from root: a full or read-only disk looks the same.
+    for path in [missing.to_str().unwrap(), "/proc/miauth-token"] {
+        let server = mock(MockConfig::default()).await;
+        let (done, _) = login_and_accept(server.base_url(), &["-o", path]).await;
+        assert_eq!(done.code, Some(5), "{}", done.stderr);
+        assert_eq!(done.stdout, format!("{}\n", server.issued_tokens()[0]));
+        assert!(
+            done.stderr.contains(&format!("cannot write {path}")),
+            "{}",
+            done.stderr
+        );
+    }
+    let server = mock(MockConfig::default()).await;
+    let (done, _) = login_and_accept(server.base_url(), &["-o", missing.to_str().unwrap()]).await;
     assert!(
         done.stderr.contains("miauth: error: cannot write"),
         "{}",

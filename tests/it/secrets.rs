@@ -1,0 +1,119 @@
+//! The token and the session stay out of stderr at the highest verbosity, whatever happens.
+
+use miauth::mock::{CheckFault, Choice, MockConfig, Quirks};
+
+use crate::support::{approve_in_browser, mock, session_of, spawn_miauth};
+
+/// How the scripted user takes part.
+enum Approve {
+    InBrowser,
+    FromElsewhere,
+}
+
+#[tokio::test]
+async fn with_vv_no_flow_shows_the_token_or_the_session_outside_the_url() {
+    let scenarios: Vec<(&str, MockConfig, Vec<&str>, Approve, i32)> = vec![
+        (
+            "callback",
+            MockConfig::default(),
+            vec![],
+            Approve::InBrowser,
+            0,
+        ),
+        (
+            "polling through trouble",
+            MockConfig {
+                check_faults: vec![
+                    CheckFault::ServiceUnavailableHtml,
+                    CheckFault::ResetMidResponse,
+                ],
+                ..MockConfig::default()
+            },
+            vec!["--no-callback", "--poll-interval", "1s"],
+            Approve::FromElsewhere,
+            0,
+        ),
+        (
+            "events",
+            MockConfig::default(),
+            vec!["--events"],
+            Approve::InBrowser,
+            0,
+        ),
+        (
+            "approval without token",
+            MockConfig {
+                quirks: Quirks {
+                    approve_without_token: true,
+                    ..Quirks::default()
+                },
+                ..MockConfig::default()
+            },
+            vec![],
+            Approve::InBrowser,
+            4,
+        ),
+        (
+            "token rejected",
+            MockConfig {
+                tokens_work: false,
+                ..MockConfig::default()
+            },
+            vec![],
+            Approve::InBrowser,
+            4,
+        ),
+        (
+            "written to a file",
+            MockConfig::default(),
+            vec!["-o", "/proc/miauth-cannot-write-here"],
+            Approve::InBrowser,
+            5,
+        ),
+    ];
+    for (name, config, extra, approve, code) in scenarios {
+        let server = mock(config).await;
+        let mut args = vec![
+            "login",
+            server.base_url(),
+            "--no-browser",
+            "-vv",
+            "--timeout",
+            "30s",
+        ];
+        args.extend(extra);
+        let mut run = spawn_miauth(&args);
+        let url = run.authorization_url().await;
+        match approve {
+            Approve::InBrowser => {
+                approve_in_browser(&url, Choice::Accept).await;
+            }
+            Approve::FromElsewhere => {
+                server.approve(&session_of(&url)).unwrap();
+            }
+        }
+        let done = run.finish().await;
+        assert_eq!(done.code, Some(code), "{name}: {}", done.stderr);
+        assert!(done.stderr.contains("DEBUG"), "{name}: -vv adds detail");
+        for token in server.issued_tokens() {
+            assert!(
+                !done.stderr.contains(&token),
+                "{name}: token on stderr:\n{}",
+                done.stderr
+            );
+        }
+        let session = session_of(&url);
+        let lines: Vec<_> = done
+            .stderr
+            .lines()
+            .filter(|l| l.contains(&session))
+            .collect();
+        assert_eq!(
+            lines,
+            vec![format!("  {url}")],
+            "{name}: session outside the URL:\n{}",
+            done.stderr
+        );
+        assert_eq!(done.stderr.matches(&session).count(), 1, "{name}");
+    }
+}
