@@ -3,6 +3,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a failed unwrap is a failed test
 
+mod browser;
 mod cli;
 mod cli_waiting;
 mod faults;

@@ -1,6 +1,7 @@
 //! Shared pieces of the integration tests: a fake instance per test, browsers that misbehave
 //! in chosen ways, and a driver for the `miauth` binary that plays the user at its URL.
 
+pub mod chrome;
 pub mod tls;
 
 use std::net::{Ipv4Addr, SocketAddr};

@@ -1,0 +1,164 @@
+//! The real browser: headless Chromium opens the fake instance's consent page, a click on
+//! Accept or Deny does what a person's would, and the callback server answers a real browser's
+//! requests (speculative connections, /favicon.ico, the redirect) correctly. Screenshots of
+//! every page land in `target/screenshots/`.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use fantoccini::Locator;
+use miauth::browser::Browser;
+use miauth::mock::{MockConfig, Quirks};
+use miauth::{Error, Instance, Login};
+use tokio::sync::mpsc;
+
+use crate::support::chrome::{self, Chrome};
+use crate::support::{mock, query_param};
+
+/// Hands the authorisation URL to the test, which drives Chromium to it.
+struct ToTheTest(mpsc::UnboundedSender<String>);
+
+impl Browser for ToTheTest {
+    fn open(&self, url: &str) -> Result<(), String> {
+        self.0.send(url.to_owned()).map_err(|e| e.to_string())
+    }
+}
+
+/// Starts a login against a fake instance; returns it running, and its authorisation URL.
+async fn start_login(
+    config: MockConfig,
+    timeout: Duration,
+) -> (
+    miauth::mock::MockServer,
+    tokio::task::JoinHandle<Result<miauth::Credentials, Error>>,
+    String,
+) {
+    let server = mock(config).await;
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let login = Login::new(Instance::parse(server.base_url()).unwrap())
+        .name("miauth e2e")
+        .timeout(timeout)
+        .browser(Arc::new(ToTheTest(tx)));
+    let task = tokio::spawn(login.run());
+    let url = rx.recv().await.expect("the login hands out its URL");
+    (server, task, url)
+}
+
+async fn accept_in(chrome: &Chrome, shots: &str) {
+    let (server, login, url) = start_login(MockConfig::default(), Duration::from_secs(60)).await;
+    let callback = query_param(&url, "callback").unwrap();
+
+    // A stray visit with another session first: the login must go on.
+    chrome
+        .client
+        .goto(&format!("{callback}?session=not-ours"))
+        .await
+        .unwrap();
+    chrome.wait_for_text("not part of the waiting login").await;
+    chrome.screenshot(&format!("wrong-session{shots}")).await;
+
+    chrome.client.goto(&url).await.unwrap();
+    chrome.wait_for_text("Allow").await;
+    chrome.screenshot(&format!("consent{shots}")).await;
+    chrome
+        .client
+        .find(Locator::Css("#accept"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let page = chrome.wait_for_text("You are logged in").await;
+    chrome.screenshot(&format!("success{shots}")).await;
+
+    let authority = server.base_url().trim_start_matches("http://");
+    assert!(page.contains(&format!("@alice@{authority}")), "{page}");
+    let final_url = chrome.client.current_url().await.unwrap();
+    assert!(final_url.as_str().contains("/done/"), "{final_url}");
+    assert!(!final_url.as_str().contains("session"), "{final_url}");
+    let creds = login.await.unwrap().unwrap();
+    assert_eq!(
+        server.issued_tokens(),
+        vec![creds.token.expose().to_owned()]
+    );
+}
+
+#[tokio::test]
+async fn chromium_accepts_denies_and_sees_the_failure_page() {
+    let Some(chrome) = chrome::start(false, 1000, 760).await else {
+        return;
+    };
+
+    accept_in(&chrome, "").await;
+
+    // Deny: nothing happens on the server, so the deadline ends the login (exit 3).
+    let (server, login, url) = start_login(MockConfig::default(), Duration::from_secs(3)).await;
+    chrome.client.goto(&url).await.unwrap();
+    chrome
+        .client
+        .find(Locator::Css("#deny"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    chrome.wait_for_text("Access denied").await;
+    chrome.screenshot("denied").await;
+    let err = login.await.unwrap().unwrap_err();
+    assert_eq!(err.exit_code(), 3, "{err}");
+    assert!(server.issued_tokens().is_empty());
+
+    // Approval without a token (Misskey 2024.11): the page says what failed and what to do.
+    let config = MockConfig {
+        quirks: Quirks {
+            approve_without_token: true,
+            ..Quirks::default()
+        },
+        ..MockConfig::default()
+    };
+    let (_server, login, url) = start_login(config, Duration::from_secs(60)).await;
+    chrome.client.goto(&url).await.unwrap();
+    chrome
+        .client
+        .find(Locator::Css("#accept"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let page = chrome.wait_for_text("did not complete").await;
+    chrome.screenshot("failure").await;
+    assert!(page.contains("Connected apps"), "{page}");
+    let err = login.await.unwrap().unwrap_err();
+    assert_eq!(err.exit_code(), 4, "{err}");
+
+    chrome.quit().await;
+}
+
+#[tokio::test]
+async fn the_pages_work_at_phone_width_in_the_dark_colour_scheme() {
+    let Some(chrome) = chrome::start(true, 390, 844).await else {
+        return;
+    };
+    accept_in(&chrome, "-phone-dark").await;
+    // Nothing may be wider than the screen.
+    let overflow = chrome
+        .client
+        .execute(
+            "return document.documentElement.scrollWidth > window.innerWidth",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(overflow, serde_json::Value::Bool(false));
+    let dark = chrome
+        .client
+        .execute(
+            "return window.matchMedia('(prefers-color-scheme: dark)').matches",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(dark, serde_json::Value::Bool(true));
+    chrome.quit().await;
+}
