@@ -64,6 +64,11 @@ pub enum Progress<'a> {
     },
     /// Detection found an instance that offers MiAuth; nodeinfo named its software, if it could.
     Detected { software: Option<&'a Software> },
+    /// The server's Misskey version predates these permissions: it will drop them silently.
+    PermissionsTooNew {
+        software: &'a Software,
+        names: Vec<&'a str>,
+    },
     /// The browser was asked to open the URL.
     BrowserOpened,
     /// The browser could not be opened; the user must open the URL by hand.
@@ -287,6 +292,12 @@ impl Login {
             report(Progress::Detected {
                 software: detected.software.as_ref(),
             });
+            if let Some(software) = &detected.software {
+                let names = too_new_for(software, &permissions);
+                if !names.is_empty() {
+                    report(Progress::PermissionsTooNew { software, names });
+                }
+            }
         }
         let callback_url = server.as_ref().map(|s| s.url().to_owned());
         let url = authorization_url(&AuthorizeRequest {
@@ -378,4 +389,22 @@ async fn confirm(client: &InstanceClient, token: &AccessToken) -> Result<Option<
             Ok(None)
         }
     }
+}
+
+/// The permissions a Misskey (or a fork that says which Misskey it is based on) is too old for.
+fn too_new_for<'a>(software: &Software, permissions: &'a Permissions) -> Vec<&'a str> {
+    let base = if software.name.eq_ignore_ascii_case("misskey") {
+        Some(software.version.as_str())
+    } else {
+        software.based_misskey_version.as_deref()
+    };
+    let Some(version) = base.and_then(crate::detect::parse_version) else {
+        return Vec::new();
+    };
+    permissions
+        .names()
+        .iter()
+        .map(String::as_str)
+        .filter(|name| crate::permission::introduced_in(name).is_some_and(|since| version < since))
+        .collect()
 }

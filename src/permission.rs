@@ -22,6 +22,19 @@ pub const DEPRECATED: &[&str] = &[
     "write:user-groups",
 ];
 
+/// The Misskey version that introduced `name`, where it came later than MiAuth itself: the
+/// fine-grained admin permissions came with the reorganisation of 2023.12.1, chat with the new
+/// chat of 2025.4.0. A server older than that drops the name without a word.
+pub fn introduced_in(name: &str) -> Option<(u64, u64, u64)> {
+    if name.contains(":admin:") {
+        Some((2023, 12, 1))
+    } else if name == "read:chat" || name == "write:chat" {
+        Some((2025, 4, 0))
+    } else {
+        None
+    }
+}
+
 /// Whether Misskey knows `name`.
 pub fn is_known(name: &str) -> bool {
     KNOWN.lines().any(|known| known == name)
@@ -275,6 +288,13 @@ mod tests {
         let p = Permissions::resolve(["write:notes", "write:*"], false).unwrap();
         assert_eq!(p.names()[0], "write:notes");
         assert_eq!(p.names().iter().filter(|n| *n == "write:notes").count(), 1);
+    }
+
+    #[test]
+    fn newer_names_carry_the_version_that_introduced_them() {
+        assert_eq!(introduced_in("read:admin:meta"), Some((2023, 12, 1)));
+        assert_eq!(introduced_in("write:chat"), Some((2025, 4, 0)));
+        assert_eq!(introduced_in("read:account"), None);
     }
 
     #[test]

@@ -147,6 +147,14 @@ impl Reporter {
                     clean(&sw.to_string())
                 ));
             }
+            Progress::PermissionsTooNew { software, names } => {
+                self.say_always(&format!(
+                    "miauth: warning: {} predates {}; the server will drop {} without a word.",
+                    clean(&software.to_string()),
+                    names.join(", "),
+                    if names.len() == 1 { "it" } else { "them" }
+                ));
+            }
             Progress::BrowserOpened => tracing::debug!("browser asked to open the URL"),
             Progress::BrowserFailed { reason } => {
                 self.line(&format!(

@@ -7,8 +7,8 @@ use std::time::Duration;
 use miauth::mock::{Choice, MockConfig, Quirks, ScriptedBrowser};
 use miauth::{Error, Instance, Login, Progress};
 
-use crate::support::tls::tls_front;
-use crate::support::{mock, session_of, spawn_miauth};
+use crate::support::tls::{connect_proxy, tls_front, tls_front_for};
+use crate::support::{mock, session_of, spawn_miauth, spawn_miauth_with};
 
 /// Runs a whole login against the fake instance dressed as `config`, with the user accepting;
 /// returns the result and the software detection reported.
@@ -260,4 +260,88 @@ async fn a_ca_cert_that_is_not_pem_is_a_usage_error_naming_the_file() {
     assert_eq!(done.code, Some(2), "{}", done.stderr);
     assert!(done.stderr.contains("invalid --ca-cert"), "{}", done.stderr);
     assert!(done.stderr.contains("not-a-cert.txt"), "{}", done.stderr);
+}
+
+#[tokio::test]
+async fn asking_an_old_misskey_for_newer_permissions_warns_before_the_browser_opens() {
+    let server = mock(MockConfig::dressed_as("misskey", "2023.11.0")).await;
+    let mut run = spawn_miauth(&[
+        "login",
+        server.base_url(),
+        "--no-browser",
+        "-p",
+        "read:account,read:admin:meta,write:chat",
+    ]);
+    run.authorization_url().await;
+    run.signal("INT");
+    let done = run.finish().await;
+    assert!(
+        done.stderr.contains(
+            "miauth: warning: misskey 2023.11.0 predates read:admin:meta, write:chat; the server will drop them without a word."
+        ),
+        "{}",
+        done.stderr
+    );
+    let server = mock(MockConfig::dressed_as("misskey", "2025.11.1")).await;
+    let mut run = spawn_miauth(&[
+        "login",
+        server.base_url(),
+        "--no-browser",
+        "-p",
+        "write:chat",
+    ]);
+    run.authorization_url().await;
+    run.signal("INT");
+    let done = run.finish().await;
+    assert!(!done.stderr.contains("warning"), "{}", done.stderr);
+}
+
+#[tokio::test]
+async fn https_proxy_is_honoured_for_a_remote_instance() {
+    let server = mock(MockConfig::default()).await;
+    let backend = server
+        .base_url()
+        .trim_start_matches("http://")
+        .parse()
+        .unwrap();
+    let front = tls_front_for(backend, &["misskey.example"]).await;
+    let front_addr = front
+        .base_url
+        .trim_start_matches("https://")
+        .replace("localhost", "127.0.0.1");
+    let (proxy, asked) = connect_proxy(front_addr.parse().unwrap()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let ca = dir.path().join("ca.pem");
+    std::fs::write(&ca, &front.ca_pem).unwrap();
+
+    let proxy_url = format!("http://{proxy}");
+    let mut run = spawn_miauth_with(
+        &[
+            "login",
+            "https://misskey.example",
+            "--ca-cert",
+            ca.to_str().unwrap(),
+            "--no-browser",
+            "--no-callback",
+            "--poll-interval",
+            "1s",
+            "--timeout",
+            "20s",
+        ],
+        &[("HTTPS_PROXY", proxy_url.as_str()), ("NO_PROXY", "")],
+    );
+    let url = run.authorization_url().await;
+    assert!(url.starts_with("https://misskey.example/miauth/"), "{url}");
+    let token = server.approve(&session_of(&url)).unwrap();
+    let done = run.finish().await;
+    assert_eq!(done.code, Some(0), "{}", done.stderr);
+    assert_eq!(done.stdout, format!("{token}\n"));
+    let asked = asked.lock().unwrap().clone();
+    assert!(!asked.is_empty());
+    assert!(
+        asked
+            .iter()
+            .all(|a| a.starts_with("CONNECT misskey.example:443 ")),
+        "{asked:?}"
+    );
 }

@@ -15,6 +15,11 @@ pub struct TlsFront {
 }
 
 pub async fn tls_front(backend: std::net::SocketAddr) -> TlsFront {
+    tls_front_for(backend, &["localhost", "127.0.0.1"]).await
+}
+
+/// Like [`tls_front`], with a certificate for `names`.
+pub async fn tls_front_for(backend: std::net::SocketAddr, names: &[&str]) -> TlsFront {
     let ca_key = KeyPair::generate().unwrap();
     let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
     ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
@@ -26,7 +31,7 @@ pub async fn tls_front(backend: std::net::SocketAddr) -> TlsFront {
 
     let leaf_key = KeyPair::generate().unwrap();
     let leaf_params =
-        CertificateParams::new(vec!["localhost".to_owned(), "127.0.0.1".to_owned()]).unwrap();
+        CertificateParams::new(names.iter().map(|n| (*n).to_owned()).collect::<Vec<_>>()).unwrap();
     let leaf = leaf_params.signed_by(&leaf_key, &issuer).unwrap();
 
     let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
@@ -59,4 +64,48 @@ pub async fn tls_front(backend: std::net::SocketAddr) -> TlsFront {
         base_url: format!("https://localhost:{port}"),
         ca_pem: ca_cert.pem(),
     }
+}
+
+/// An HTTP proxy that answers `CONNECT` by tunnelling to `target` whatever was asked, and
+/// records what was asked. Returns its address.
+pub async fn connect_proxy(
+    target: std::net::SocketAddr,
+) -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+    let asked = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    let record = asked.clone();
+    tokio::spawn(async move {
+        while let Ok((conn, _)) = listener.accept().await {
+            let record = record.clone();
+            tokio::spawn(async move {
+                let mut conn = BufReader::new(conn);
+                let mut request = String::new();
+                loop {
+                    let mut line = String::new();
+                    if conn.read_line(&mut line).await.unwrap_or(0) == 0 {
+                        return;
+                    }
+                    if line == "\r\n" {
+                        break;
+                    }
+                    request.push_str(&line);
+                }
+                record
+                    .lock()
+                    .unwrap()
+                    .push(request.lines().next().unwrap_or("").to_owned());
+                let mut conn = conn.into_inner();
+                let Ok(mut upstream) = TcpStream::connect(target).await else {
+                    return;
+                };
+                let _ = conn
+                    .write_all(b"HTTP/1.1 200 Connection Established\r\n\r\n")
+                    .await;
+                let _ = tokio::io::copy_bidirectional(&mut conn, &mut upstream).await;
+            });
+        }
+    });
+    (addr, asked)
 }
