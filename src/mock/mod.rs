@@ -92,7 +92,38 @@ pub struct MockConfig {
     pub tokens_work: bool,
 }
 
+impl Quirks {
+    /// Only [`Quirks::approve_without_token`].
+    pub fn approve_without_token() -> Self {
+        Quirks {
+            approve_without_token: true,
+            ..Quirks::default()
+        }
+    }
+
+    /// Only [`Quirks::concatenated_callback`].
+    pub fn concatenated_callback() -> Self {
+        Quirks {
+            concatenated_callback: true,
+            ..Quirks::default()
+        }
+    }
+
+    /// Only [`Quirks::nodeinfo_forbidden`].
+    pub fn nodeinfo_forbidden() -> Self {
+        Quirks {
+            nodeinfo_forbidden: true,
+            ..Quirks::default()
+        }
+    }
+}
+
 impl MockConfig {
+    /// This configuration with `quirks`.
+    pub fn with_quirks(self, quirks: Quirks) -> Self {
+        MockConfig { quirks, ..self }
+    }
+
     /// The fake instance dressed as `software` `version`, as nodeinfo names them, answering
     /// the way that software does: Misskey and its forks with MiAuth; FoundKey with Misskey's
     /// API but no MiAuth; Iceshrimp.NET, Mastodon and other software without Misskey's API.

@@ -209,14 +209,7 @@ async fn deny_until_the_deadline_exits_3() {
 
 #[tokio::test]
 async fn approval_without_token_exits_4_with_the_connected_apps_hint() {
-    let server = mock(MockConfig {
-        quirks: Quirks {
-            approve_without_token: true,
-            ..Quirks::default()
-        },
-        ..MockConfig::default()
-    })
-    .await;
+    let server = mock(MockConfig::default().with_quirks(Quirks::approve_without_token())).await;
     let (done, _) = login_and_accept(server.base_url(), &[]).await;
     assert_eq!(done.code, Some(4), "{}", done.stderr);
     let error_line = done

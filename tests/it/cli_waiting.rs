@@ -114,14 +114,7 @@ async fn events_end_with_one_error_at_the_deadline() {
 
 #[tokio::test]
 async fn events_report_an_instance_error_with_its_code() {
-    let server = mock(MockConfig {
-        quirks: Quirks {
-            approve_without_token: true,
-            ..Quirks::default()
-        },
-        ..MockConfig::default()
-    })
-    .await;
+    let server = mock(MockConfig::default().with_quirks(Quirks::approve_without_token())).await;
     let mut run = spawn_miauth(&["login", server.base_url(), "--no-browser", "--events"]);
     let url = run.authorization_url().await;
     approve_in_browser(&url, Choice::Accept).await;

@@ -151,14 +151,7 @@ async fn a_denial_ends_at_the_deadline_with_its_own_error() {
 
 #[tokio::test]
 async fn approval_without_a_token_is_reported_as_such_on_the_page_and_to_the_caller() {
-    let server = mock(MockConfig {
-        quirks: Quirks {
-            approve_without_token: true,
-            ..Quirks::default()
-        },
-        ..MockConfig::default()
-    })
-    .await;
+    let server = mock(MockConfig::default().with_quirks(Quirks::approve_without_token())).await;
     let browser = Arc::new(ScriptedBrowser::new(Choice::Accept));
     let err = login_to(server.base_url())
         .browser(browser.clone())
@@ -180,14 +173,7 @@ async fn approval_without_a_token_is_reported_as_such_on_the_page_and_to_the_cal
 
 #[tokio::test]
 async fn firefish_style_concatenated_callbacks_work() {
-    let server = mock(MockConfig {
-        quirks: Quirks {
-            concatenated_callback: true,
-            ..Quirks::default()
-        },
-        ..MockConfig::default()
-    })
-    .await;
+    let server = mock(MockConfig::default().with_quirks(Quirks::concatenated_callback())).await;
     let creds = login_to(server.base_url())
         .browser(Arc::new(ScriptedBrowser::new(Choice::Accept)))
         .run()

@@ -191,14 +191,7 @@ async fn meta_and_nodeinfo_describe_a_misskey_with_miauth() {
 
 #[tokio::test]
 async fn nodeinfo_answers_403_when_federation_is_off() {
-    let server = mock(MockConfig {
-        quirks: Quirks {
-            nodeinfo_forbidden: true,
-            ..Quirks::default()
-        },
-        ..MockConfig::default()
-    })
-    .await;
+    let server = mock(MockConfig::default().with_quirks(Quirks::nodeinfo_forbidden())).await;
     let c = http();
     let r = c
         .get(format!("{}/.well-known/nodeinfo", server.base_url()))

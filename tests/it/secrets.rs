@@ -42,13 +42,7 @@ async fn with_vv_no_flow_shows_the_token_or_the_session_outside_the_url() {
         ),
         (
             "approval without token",
-            MockConfig {
-                quirks: Quirks {
-                    approve_without_token: true,
-                    ..Quirks::default()
-                },
-                ..MockConfig::default()
-            },
+            MockConfig::default().with_quirks(Quirks::approve_without_token()),
             vec![],
             Approve::InBrowser,
             4,
