@@ -21,7 +21,13 @@ impl Browser for SystemBrowser {
     fn open(&self, url: &str) -> Result<(), String> {
         match std::env::var("BROWSER") {
             Ok(cmd) if !cmd.trim().is_empty() => run_browser_command(&cmd, url),
-            _ => open::that_detached(url).map_err(|e| format!("the system opener failed: {e}")),
+            // The opener's error names the command it ran, URL (and session) included.
+            _ => open::that_detached(url).map_err(|e| {
+                format!(
+                    "the system opener failed: {}",
+                    e.to_string().replace(url, "<URL>")
+                )
+            }),
         }
     }
 }

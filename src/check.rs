@@ -117,19 +117,28 @@ impl InstanceClient {
         })?;
         if status != reqwest::StatusCode::OK {
             let error = self.unexpected(format!("HTTP {status}{}", describe_body(&body)));
+            let is_json = serde_json::from_slice::<serde_json::Value>(&body).is_ok();
             return Err(match status.as_u16() {
-                // What CDNs and overloaded servers answer: worth another try later.
-                403 | 408 | 425 | 429 | 502 | 503 | 504 => CheckFailure {
+                // Refused before the server looked at it (CDN, rate limit): try again later.
+                403 | 408 | 425 | 429 | 503 => CheckFailure {
                     retry_after,
                     ..CheckFailure::transient(error)
                 },
-                // The server itself failed, perhaps after handing out the token.
+                // The server, or the proxy in front of it, failed, perhaps after handing out
+                // the token.
                 500..=599 => CheckFailure {
                     maybe_processed: true,
                     retry_after,
                     ..CheckFailure::transient(error)
                 },
-                _ => CheckFailure::fatal(error),
+                // A redirect, or an error Misskey itself wrote: no retry will change it.
+                300..=399 => CheckFailure::fatal(error),
+                _ if is_json => CheckFailure::fatal(error),
+                // Any other page a CDN or load balancer wrote: worth another try.
+                _ => CheckFailure {
+                    retry_after,
+                    ..CheckFailure::transient(error)
+                },
             });
         }
         parse_check(&body).map_err(|bad| match bad {

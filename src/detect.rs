@@ -33,6 +33,9 @@ impl std::fmt::Display for Software {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Detected {
     pub software: Option<Software>,
+    /// Set when the server could not be asked properly (a CDN's refusal, an overload): the
+    /// login goes on, but nothing confirmed that MiAuth is there.
+    pub doubt: Option<String>,
 }
 
 /// Asks the instance what it is; an error says why MiAuth cannot be used there.
@@ -49,7 +52,8 @@ pub(crate) async fn detect(client: &InstanceClient) -> Result<Detected, Error> {
     let meta = client
         .request_json(reqwest::Method::POST, "/api/meta", Some(&json!({})), None)
         .await?;
-    let verdict = match meta_says(&meta) {
+    let mut answers = vec![meta.status];
+    let offers_miauth = match meta_says(&meta) {
         Some(verdict) => verdict,
         None => {
             let session = SessionId::generate();
@@ -61,20 +65,35 @@ pub(crate) async fn detect(client: &InstanceClient) -> Result<Detected, Error> {
                     None,
                 )
                 .await?;
+            answers.push(probe.status);
             probe_says(&probe)
         }
     };
-    if verdict {
-        Ok(Detected { software })
-    } else {
-        Err(Error::Unsupported {
-            instance,
-            reason: match &software {
-                Some(sw) => format!("{sw} does not offer MiAuth"),
-                None => "it does not look like a Misskey server (no MiAuth in /api/meta, no MiAuth check endpoint)".into(),
-            },
-        })
+    if offers_miauth {
+        return Ok(Detected {
+            software,
+            doubt: None,
+        });
     }
+    // Refused or overloaded is not an answer: it proves nothing either way, so go on.
+    if let Some(status) = answers
+        .into_iter()
+        .find(|s| matches!(s, 403 | 408 | 425 | 429 | 500..=599))
+    {
+        return Ok(Detected {
+            software,
+            doubt: Some(format!(
+                "the instance answered HTTP {status} instead of saying whether it offers MiAuth"
+            )),
+        });
+    }
+    Err(Error::Unsupported {
+        instance,
+        reason: match &software {
+            Some(sw) => format!("{sw} does not offer MiAuth"),
+            None => "it does not look like a Misskey server (no MiAuth in /api/meta, no MiAuth check endpoint)".into(),
+        },
+    })
 }
 
 /// Software that nodeinfo alone rules out, and why.

@@ -57,7 +57,10 @@ pub enum Error {
 
     /// The caller's cancellation (Ctrl-C, SIGTERM) ended the wait.
     #[error("interrupted before the login was approved")]
-    Interrupted,
+    Interrupted {
+        /// A check's answer was lost on the way, so a token may exist that nobody holds.
+        answer_lost: bool,
+    },
 
     /// The instance could not be reached at all.
     #[error("cannot reach {instance}: {reason}")]
@@ -112,7 +115,7 @@ impl Error {
             | Error::InvalidPermission { .. }
             | Error::InvalidOption { .. } => exit::USAGE,
             Error::Deadline { .. } => exit::DEADLINE,
-            Error::Interrupted => exit::INTERRUPTED,
+            Error::Interrupted { .. } => exit::INTERRUPTED,
             Error::Unreachable { .. }
             | Error::Tls { .. }
             | Error::UnexpectedAnswer { .. }
@@ -132,7 +135,7 @@ impl Error {
             Error::InvalidPermission { .. } => "invalid_permission",
             Error::InvalidOption { .. } => "invalid_option",
             Error::Deadline { .. } => "deadline",
-            Error::Interrupted => "interrupted",
+            Error::Interrupted { .. } => "interrupted",
             Error::Unreachable { .. } => "unreachable",
             Error::Tls { .. } => "tls",
             Error::UnexpectedAnswer { .. } => "unexpected_answer",
@@ -158,13 +161,14 @@ impl Error {
                     .into()
             }
             Error::InvalidOption { .. } => "see `miauth login --help`".into(),
-            Error::Deadline {
+            Error::Interrupted { answer_lost: true }
+            | Error::Deadline {
                 answer_lost: true, ..
             } => "a check's answer was lost on the way; if you approved, revoke that token under Settings > Connected apps, then run again".into(),
             Error::Deadline { .. } => {
                 "run again and press Accept on the page, or give more time with --timeout".into()
             }
-            Error::Interrupted => return None,
+            Error::Interrupted { .. } => return None,
             Error::Unreachable { .. } => {
                 "check the address and your network connection, then run again".into()
             }

@@ -26,6 +26,10 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5 * 60);
 pub const DEFAULT_POLL_INTERVAL: Duration = Duration::from_secs(3);
 /// Polling never goes faster than this.
 pub const MIN_POLL_INTERVAL: Duration = Duration::from_secs(1);
+/// Polling never waits longer than this between checks.
+pub const MAX_POLL_INTERVAL: Duration = Duration::from_secs(3600);
+/// A login never waits longer than this.
+pub const MAX_TIMEOUT: Duration = Duration::from_secs(30 * 24 * 3600);
 /// With a callback server, polling (for a browser whose redirect cannot reach this machine)
 /// runs this many times slower.
 const CALLBACK_POLL_FACTOR: u32 = 3;
@@ -64,11 +68,16 @@ pub enum Progress<'a> {
     },
     /// Detection found an instance that offers MiAuth; nodeinfo named its software, if it could.
     Detected { software: Option<&'a Software> },
+    /// Detection could not tell whether the instance offers MiAuth (a CDN refused, say); the
+    /// login goes on.
+    DetectionInconclusive { reason: &'a str },
     /// The server's Misskey version predates these permissions: it will drop them silently.
     PermissionsTooNew {
         software: &'a Software,
         names: Vec<&'a str>,
     },
+    /// The token could not be confirmed with `/api/i`; it is delivered all the same.
+    Unconfirmed { reason: &'a str },
     /// The browser was asked to open the URL.
     BrowserOpened,
     /// The browser could not be opened; the user must open the URL by hand.
@@ -168,16 +177,16 @@ impl Login {
         self
     }
 
-    /// How long to wait for approval.
+    /// How long to wait for approval (at most [`MAX_TIMEOUT`]).
     pub fn timeout(mut self, timeout: Duration) -> Self {
-        self.timeout = timeout;
+        self.timeout = timeout.min(MAX_TIMEOUT);
         self
     }
 
     /// The time between two checks while polling (at least [`MIN_POLL_INTERVAL`]). With a
     /// callback server, the background polling runs three times slower.
     pub fn poll_interval(mut self, interval: Duration) -> Self {
-        self.poll_interval = interval.max(MIN_POLL_INTERVAL);
+        self.poll_interval = interval.clamp(MIN_POLL_INTERVAL, MAX_POLL_INTERVAL);
         self
     }
 
@@ -287,11 +296,22 @@ impl Login {
             None
         };
         // After binding, so a local problem (a busy port) is reported before any network one.
+        let mut cancel = cancel.unwrap_or_else(|| Box::pin(std::future::pending()));
         if detect {
-            let detected = crate::detect::detect(&client).await?;
-            report(Progress::Detected {
-                software: detected.software.as_ref(),
-            });
+            // Detection is bounded by the same deadline and cancellation as the wait.
+            let detected = tokio::select! {
+                detected = crate::detect::detect(&client) => detected?,
+                () = &mut cancel => return Err(Error::Interrupted { answer_lost: false }),
+                () = tokio::time::sleep_until(deadline) => {
+                    return Err(Error::Deadline { waited: timeout, answer_lost: false });
+                }
+            };
+            match &detected.doubt {
+                None => report(Progress::Detected {
+                    software: detected.software.as_ref(),
+                }),
+                Some(reason) => report(Progress::DetectionInconclusive { reason }),
+            }
             if let Some(software) = &detected.software {
                 let names = too_new_for(software, &permissions);
                 if !names.is_empty() {
@@ -318,7 +338,7 @@ impl Login {
             Err(reason) => report(Progress::BrowserFailed { reason }),
         }
         let poll_every = if server.is_some() {
-            poll_interval * CALLBACK_POLL_FACTOR
+            poll_interval.saturating_mul(CALLBACK_POLL_FACTOR)
         } else {
             poll_interval
         };
@@ -332,15 +352,18 @@ impl Login {
             deadline,
             report: &report,
         }
-        .run(cancel.unwrap_or_else(|| Box::pin(std::future::pending())))
+        .run(cancel)
         .await?;
         tracing::info!(account = %user.handle(&instance), "token received");
         let verify =
             verify.unwrap_or_else(|| permissions.names().iter().any(|p| p == "read:account"));
         let (user, verified) = if verify {
             match confirm(&client, &token).await? {
-                Some(confirmed) => (confirmed, true),
-                None => (user, false),
+                Ok(confirmed) => (confirmed, true),
+                Err(reason) => {
+                    report(Progress::Unconfirmed { reason: &reason });
+                    (user, false)
+                }
             }
         } else {
             (user, false)
@@ -355,9 +378,12 @@ impl Login {
     }
 }
 
-/// Asks `POST /api/i` for the token's account. `Ok(None)` when the instance could not say
-/// (network trouble): the token is then delivered unconfirmed rather than lost.
-async fn confirm(client: &InstanceClient, token: &AccessToken) -> Result<Option<User>, Error> {
+/// Asks `POST /api/i` for the token's account. `Ok(Err(why))` when the instance could not say
+/// (no read:account, network trouble): the token is then delivered unconfirmed, not lost.
+async fn confirm(
+    client: &InstanceClient,
+    token: &AccessToken,
+) -> Result<Result<User, String>, Error> {
     let answer = client
         .request_json(
             reqwest::Method::POST,
@@ -367,7 +393,9 @@ async fn confirm(client: &InstanceClient, token: &AccessToken) -> Result<Option<
         )
         .await;
     match answer {
-        Ok(a) if a.status == 401 || a.status == 403 => Err(Error::TokenRejected {
+        // 401 is Misskey's answer to a token it does not know. (403 is one without
+        // read:account, or a CDN's refusal: the token may well work.)
+        Ok(a) if a.status == 401 => Err(Error::TokenRejected {
             instance: client.instance().to_string(),
             detail: format!("POST /api/i answered HTTP {}", a.status),
         }),
@@ -375,19 +403,13 @@ async fn confirm(client: &InstanceClient, token: &AccessToken) -> Result<Option<
             .ok_json()
             .and_then(|j| serde_json::from_value(j.clone()).ok())
         {
-            Some(user) => Ok(Some(user)),
-            None => {
-                tracing::warn!(
-                    status = a.status,
-                    "POST /api/i gave no account; the token is not confirmed"
-                );
-                Ok(None)
-            }
+            Some(user) => Ok(Ok(user)),
+            None if a.status == 403 => Ok(Err(
+                "POST /api/i answered HTTP 403 (it needs read:account)".to_owned(),
+            )),
+            None => Ok(Err(format!("POST /api/i answered HTTP {}", a.status))),
         },
-        Err(e) => {
-            tracing::warn!(error = %e, "the token could not be confirmed");
-            Ok(None)
-        }
+        Err(e) => Ok(Err(e.to_string())),
     }
 }
 

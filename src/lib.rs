@@ -43,8 +43,8 @@ pub use authorize::AuthorizationUrl;
 pub use check::User;
 pub use error::{Error, exit};
 pub use flow::{
-    Cancel, Credentials, DEFAULT_POLL_INTERVAL, DEFAULT_TIMEOUT, Login, MIN_POLL_INTERVAL,
-    Observer, Progress,
+    Cancel, Credentials, DEFAULT_POLL_INTERVAL, DEFAULT_TIMEOUT, Login, MAX_POLL_INTERVAL,
+    MAX_TIMEOUT, MIN_POLL_INTERVAL, Observer, Progress,
 };
 pub use instance::Instance;
 pub use output::Format;

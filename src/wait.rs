@@ -51,18 +51,22 @@ impl Wait<'_> {
     /// server either way.
     pub async fn run(mut self, cancel: Cancel) -> Result<(AccessToken, User), Error> {
         let mut server = self.server.take();
-        let result = self.wait(&mut server, cancel).await;
-        if let Some(server) = server {
+        let (result, browsers) = self.wait(&mut server, cancel).await;
+        self.answer(browsers, &result);
+        if let Some(mut server) = server {
+            // Browsers that came back while the wait was ending get the same answer.
+            self.answer(server.queued_hits(), &result);
             server.shutdown().await;
         }
         result
     }
 
+    /// The wait itself; returns the result and the browsers still waiting to be told it.
     async fn wait(
         &self,
         server: &mut Option<CallbackServer>,
         mut cancel: Cancel,
-    ) -> Result<(AccessToken, User), Error> {
+    ) -> (Result<(AccessToken, User), Error>, Vec<CallbackHit>) {
         let mut slot: Option<(CheckFuture, Reason)> = None;
         let mut browsers: Vec<CallbackHit> = Vec::new();
         let mut next_poll = Instant::now() + self.poll_every;
@@ -74,18 +78,18 @@ impl Wait<'_> {
             tokio::select! {
                 biased;
                 () = &mut cancel => {
-                    let result = self.last_check(slot.take(), Error::Interrupted).await;
-                    return self.answer(browsers, result);
+                    let otherwise = Error::Interrupted { answer_lost: maybe_lost };
+                    return (self.last_check(slot.take(), otherwise).await, browsers);
                 }
                 result = in_flight(&mut slot) => {
                     let reason = slot.take().map(|(_, r)| r).unwrap_or(Reason::Poll);
                     match result {
                         Ok(CheckOutcome::Approved { token, user }) => {
-                            return self.answer(browsers, Ok((token, user)));
+                            return (Ok((token, user)), browsers);
                         }
                         Ok(CheckOutcome::NotApproved) if reason == Reason::Callback => {
                             let e = Error::ApprovedWithoutToken { instance: self.instance.to_string() };
-                            return self.answer(browsers, Err(e));
+                            return (Err(e), browsers);
                         }
                         Ok(CheckOutcome::NotApproved) if !browsers.is_empty() => {
                             // The browser came back while a poll was out; that poll may predate
@@ -109,7 +113,16 @@ impl Wait<'_> {
                             // A browser still waiting gets the next try as its check.
                             next_poll = Instant::now() + delay;
                         }
-                        Err(failure) => return self.answer(browsers, Err(failure.error)),
+                        // After the browser came back the token is due now: a check that may
+                        // have reached the server is not repeated, and the user is told why.
+                        Err(failure) if failure.maybe_processed => {
+                            let e = Error::CheckAnswerLost {
+                                instance: self.instance.to_string(),
+                                reason: failure.error.to_string(),
+                            };
+                            return (Err(e), browsers);
+                        }
+                        Err(failure) => return (Err(failure.error), browsers),
                     }
                 }
                 hit = next_hit(server), if server.is_some() => match hit {
@@ -123,10 +136,8 @@ impl Wait<'_> {
                     None => *server = None,
                 },
                 () = tokio::time::sleep_until(deadline) => {
-                    let result = self
-                        .last_check(slot.take(), Error::Deadline { waited: self.timeout, answer_lost: maybe_lost })
-                        .await;
-                    return self.answer(browsers, result);
+                    let otherwise = Error::Deadline { waited: self.timeout, answer_lost: maybe_lost };
+                    return (self.last_check(slot.take(), otherwise).await, browsers);
                 }
                 () = tokio::time::sleep_until(next_poll), if slot.is_none() => {
                     let reason = if browsers.is_empty() { Reason::Poll } else { Reason::Callback };
@@ -153,7 +164,9 @@ impl Wait<'_> {
     }
 
     /// The wait is over: let the check in the slot finish, then (if it found nothing) make one
-    /// more, bounded, check; `otherwise` is the result when neither finds the token.
+    /// more check; `otherwise` is the result when neither finds the token. Both together take at
+    /// most [`LAST_CHECK_LIMIT`]. A check whose answer may be lost on the way is named in the
+    /// error, since it may have carried the token.
     async fn last_check(
         &self,
         slot: Option<(CheckFuture, Reason)>,
@@ -161,20 +174,14 @@ impl Wait<'_> {
     ) -> Result<(AccessToken, User), Error> {
         (self.report)(Progress::LastCheck);
         let limit = Instant::now() + LAST_CHECK_LIMIT;
-        let mut otherwise = otherwise;
+        let mut lost = false;
         if let Some((in_flight, _)) = slot {
             match tokio::time::timeout_at(limit, in_flight).await {
                 Ok(Ok(CheckOutcome::Approved { token, user })) => return Ok((token, user)),
-                Err(_) => {
-                    // A check that hangs may have been answered on the server: say so.
-                    if let Error::Deadline { waited, .. } = otherwise {
-                        otherwise = Error::Deadline {
-                            waited,
-                            answer_lost: true,
-                        };
-                    }
-                }
-                Ok(_) => {}
+                Ok(Ok(CheckOutcome::NotApproved)) => {}
+                Ok(Err(failure)) => lost = failure.maybe_processed,
+                // It hangs: asking again would only hang too, and its answer may be lost.
+                Err(_) => return Err(with_answer_lost(otherwise)),
             }
         }
         match tokio::time::timeout_at(limit, self.client.check(self.session)).await {
@@ -182,32 +189,32 @@ impl Wait<'_> {
                 tracing::info!("approval found by the last check");
                 Ok((token, user))
             }
+            Ok(Ok(CheckOutcome::NotApproved)) if lost => Err(with_answer_lost(otherwise)),
             Ok(Ok(CheckOutcome::NotApproved)) => Err(otherwise),
-            // A token may be lost, or the instance is gone: either says more than the deadline.
+            // The instance is gone: that says more than the deadline.
             Ok(Err(CheckFailure {
-                error:
-                    e @ (Error::CheckAnswerLost { .. } | Error::Unreachable { .. } | Error::Tls { .. }),
+                error: e @ (Error::Unreachable { .. } | Error::Tls { .. }),
                 ..
             })) => Err(e),
             Ok(Err(failure)) => {
                 tracing::debug!(error = %failure.error, "the last check failed");
-                Err(otherwise)
+                if lost || failure.maybe_processed {
+                    Err(with_answer_lost(otherwise))
+                } else {
+                    Err(otherwise)
+                }
             }
             Err(_) => {
                 tracing::debug!("the last check timed out");
-                Err(otherwise)
+                Err(with_answer_lost(otherwise))
             }
         }
     }
 
-    /// Tells every waiting browser how the login ended, and returns that result.
-    fn answer(
-        &self,
-        browsers: Vec<CallbackHit>,
-        result: Result<(AccessToken, User), Error>,
-    ) -> Result<(AccessToken, User), Error> {
+    /// Tells every waiting browser how the login ended.
+    fn answer(&self, browsers: Vec<CallbackHit>, result: &Result<(AccessToken, User), Error>) {
         for hit in browsers {
-            hit.respond(match &result {
+            hit.respond(match result {
                 Ok((_, user)) => PageOutcome::Success {
                     account: user.handle(self.instance),
                     instance: self.instance.authority(),
@@ -218,7 +225,18 @@ impl Wait<'_> {
                 },
             });
         }
-        result
+    }
+}
+
+/// `e`, saying (where it can) that a check's answer was lost on the way.
+fn with_answer_lost(e: Error) -> Error {
+    match e {
+        Error::Deadline { waited, .. } => Error::Deadline {
+            waited,
+            answer_lost: true,
+        },
+        Error::Interrupted { .. } => Error::Interrupted { answer_lost: true },
+        other => other,
     }
 }
 

@@ -141,6 +141,17 @@ impl CallbackServer {
         self.hits.recv().await
     }
 
+    /// Valid callbacks that arrived but were never taken: the login has ended, so they get its
+    /// result. No more are accepted after this.
+    pub fn queued_hits(&mut self) -> Vec<CallbackHit> {
+        self.hits.close();
+        let mut queued = Vec::new();
+        while let Ok(hit) = self.hits.try_recv() {
+            queued.push(hit);
+        }
+        queued
+    }
+
     /// Stops listening. An outcome page not yet shown gets [`OUTCOME_GRACE`] to be fetched;
     /// open connections are then dropped, whatever they are doing.
     pub async fn shutdown(mut self) {

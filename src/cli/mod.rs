@@ -75,7 +75,7 @@ enum Command {
     /// Run a fake Misskey instance on loopback, for testing MiAuth clients; prints its URL first.
     Mock {
         /// The port to listen on [default: chosen by the system].
-        #[arg(long, default_value_t = 0)]
+        #[arg(long, default_value_t = 0, hide_default_value = true)]
         port: u16,
         /// Approve every session as soon as its consent page opens (even `curl -L` can log in).
         #[arg(long)]
@@ -121,7 +121,7 @@ struct WaitArgs {
     #[arg(long, default_value = "5m", value_parser = parse_timeout)]
     timeout: Duration,
     /// The loopback port of the callback server [default: chosen by the system].
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, default_value_t = 0, hide_default_value = true)]
     port: u16,
     /// The loopback address of the callback server: 127.0.0.1 or ::1.
     #[arg(long, default_value = "127.0.0.1", value_parser = parse_bind)]
@@ -178,6 +178,9 @@ fn parse_timeout(value: &str) -> Result<Duration, String> {
     if d.is_zero() {
         return Err("the timeout must be longer than zero".into());
     }
+    if d > miauth::MAX_TIMEOUT {
+        return Err("the timeout can be 30 days at most".into());
+    }
     Ok(d)
 }
 
@@ -199,6 +202,9 @@ fn parse_poll_interval(value: &str) -> Result<Duration, String> {
     let d = humantime::parse_duration(value).map_err(|e| format!("{e} (try 3s or 10s)"))?;
     if d < miauth::MIN_POLL_INTERVAL {
         return Err("polling faster than once a second is not allowed (try 3s)".into());
+    }
+    if d > miauth::MAX_POLL_INTERVAL {
+        return Err("the poll interval can be 1h at most".into());
     }
     Ok(d)
 }
@@ -419,7 +425,7 @@ impl Start {
             }
             Err(e) => {
                 let code = match e {
-                    Error::Interrupted => signal.load(Ordering::SeqCst),
+                    Error::Interrupted { .. } => signal.load(Ordering::SeqCst),
                     _ => e.exit_code(),
                 };
                 self.reporter.error(&e);
@@ -581,6 +587,11 @@ mod tests {
         assert_eq!(parse_timeout("90s").unwrap(), Duration::from_secs(90));
         assert_eq!(parse_timeout("10m").unwrap(), Duration::from_secs(600));
         assert!(parse_timeout("0s").is_err());
+        assert!(
+            parse_timeout("300000000000y")
+                .unwrap_err()
+                .contains("30 days")
+        );
         assert!(parse_timeout("soon").unwrap_err().contains("try 90s"));
     }
 

@@ -155,6 +155,14 @@ impl Reporter {
                     if names.len() == 1 { "it" } else { "them" }
                 ));
             }
+            Progress::DetectionInconclusive { reason } => self.say_always(&format!(
+                "miauth: warning: could not confirm that the instance offers MiAuth ({}); going on.",
+                clean(reason)
+            )),
+            Progress::Unconfirmed { reason } => self.say_always(&format!(
+                "miauth: warning: the token could not be confirmed ({}); it is delivered unconfirmed.",
+                clean(reason)
+            )),
             Progress::BrowserOpened => tracing::debug!("browser asked to open the URL"),
             Progress::BrowserFailed { reason } => {
                 self.line(&format!(
@@ -366,7 +374,7 @@ mod tests {
 
     #[test]
     fn error_events_carry_code_kind_message_and_hint() {
-        let e = Error::Interrupted;
+        let e = Error::Interrupted { answer_lost: false };
         assert_eq!(
             error_event(&e, 143),
             json!({"event": "error", "code": 143, "kind": "interrupted",

@@ -15,7 +15,7 @@ use serde_json::{Value, json};
 
 use std::time::Instant;
 
-use super::{CheckFault, MockState};
+use super::{CheckFault, MockState, TokenCheck};
 
 /// Misskey's own check: a longer session never matches the route.
 const MAX_SESSION: usize = 100;
@@ -268,11 +268,8 @@ pub(super) async fn i(
     let in_body = serde_json::from_slice::<Value>(&body)
         .ok()
         .and_then(|v| v.get("i").and_then(Value::as_str).map(str::to_owned));
-    match bearer.or(in_body) {
-        Some(token) if state.config.tokens_work && state.is_valid_token(&token) => {
-            api_json(StatusCode::OK, user_json(&state))
-        }
-        Some(_) => api_json(
+    let authentication_failed = || {
+        api_json(
             StatusCode::UNAUTHORIZED,
             json!({"error": {
                 "message": "Authentication failed. Please ensure your token is correct.",
@@ -280,8 +277,10 @@ pub(super) async fn i(
                 "id": "b0a7f5f8-dc2f-4171-b91f-de88ad238e14",
                 "kind": "client",
             }}),
-        ),
-        None => api_json(
+        )
+    };
+    let Some(token) = bearer.or(in_body) else {
+        return api_json(
             StatusCode::UNAUTHORIZED,
             json!({"error": {
                 "message": "Credential required.",
@@ -289,7 +288,21 @@ pub(super) async fn i(
                 "id": "1384574d-a912-4b81-8601-c7b1c4085df1",
                 "kind": "client",
             }}),
+        );
+    };
+    match state.token_check(&token) {
+        _ if !state.config.tokens_work => authentication_failed(),
+        TokenCheck::Unknown => authentication_failed(),
+        TokenCheck::WithoutReadAccount => api_json(
+            StatusCode::FORBIDDEN,
+            json!({"error": {
+                "message": "Your app does not have the necessary permissions to use this endpoint.",
+                "code": "PERMISSION_DENIED",
+                "id": "1370e5b7-d4eb-4566-bb1d-7748ee6a1838",
+                "kind": "permission",
+            }}),
         ),
+        TokenCheck::Fine => api_json(StatusCode::OK, user_json(&state)),
     }
 }
 
@@ -300,6 +313,14 @@ pub(super) async fn meta(State(state): State<Arc<MockState>>, method: Method) ->
     }
     if method != Method::POST && method != Method::GET {
         return unknown_endpoint();
+    }
+    if state.config.meta_blocked {
+        return (
+            StatusCode::FORBIDDEN,
+            [(header::CONTENT_TYPE, "text/html")],
+            "<html><body>Access denied by the CDN</body></html>",
+        )
+            .into_response();
     }
     let mut features = json!({
         "registration": false,

@@ -90,6 +90,9 @@ pub struct MockConfig {
     pub based_misskey_version: Option<String>,
     /// Whether `/api/i` accepts the tokens the check hands out (a broken server does not).
     pub tokens_work: bool,
+    /// `/api/meta` refused by a CDN (403 with HTML), as some large instances do for clients
+    /// they do not know.
+    pub meta_blocked: bool,
 }
 
 impl Quirks {
@@ -170,6 +173,7 @@ impl Default for MockConfig {
             miauth: true,
             based_misskey_version: None,
             tokens_work: true,
+            meta_blocked: false,
         }
     }
 }
@@ -188,6 +192,17 @@ pub struct ConsentRequest {
 struct IssuedToken {
     value: String,
     fetched: bool,
+    /// The permissions granted, as the consent page was asked (all known ones when approved
+    /// without a page, like a token made by hand).
+    permissions: Vec<String>,
+}
+
+/// What `/api/i` makes of a token.
+#[derive(Debug, PartialEq, Eq)]
+enum TokenCheck {
+    Unknown,
+    WithoutReadAccount,
+    Fine,
 }
 
 #[derive(Default)]
@@ -220,16 +235,33 @@ impl MockState {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    /// Creates a token for `session` (a second approval creates a second token).
+    /// Creates a token for `session` (a second approval creates a second token), with the
+    /// permissions its consent page was asked for, known ones only, as Misskey keeps them.
     fn create_token(&self, session: &str) -> Result<String, getrandom::Error> {
         let value = crate::secret::random_alphanumeric(32)?;
-        self.records()
+        let mut records = self.records();
+        let permissions: Vec<String> = match records.consent.get(session) {
+            Some(consent) => consent
+                .permission
+                .as_deref()
+                .unwrap_or("")
+                .split(',')
+                .filter(|p| crate::permission::is_known(p))
+                .map(str::to_owned)
+                .collect(),
+            None => crate::permission::KNOWN
+                .lines()
+                .map(str::to_owned)
+                .collect(),
+        };
+        records
             .tokens
             .entry(session.to_owned())
             .or_default()
             .push(IssuedToken {
                 value: value.clone(),
                 fetched: false,
+                permissions,
             });
         Ok(value)
     }
@@ -258,12 +290,20 @@ impl MockState {
         Some(token.value.clone())
     }
 
-    fn is_valid_token(&self, candidate: &str) -> bool {
-        self.records()
+    fn token_check(&self, candidate: &str) -> TokenCheck {
+        let records = self.records();
+        match records
             .tokens
             .values()
             .flatten()
-            .any(|t| t.value == candidate)
+            .find(|t| t.value == candidate)
+        {
+            None => TokenCheck::Unknown,
+            Some(t) if !t.permissions.iter().any(|p| p == "read:account") => {
+                TokenCheck::WithoutReadAccount
+            }
+            Some(_) => TokenCheck::Fine,
+        }
     }
 }
 

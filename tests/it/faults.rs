@@ -141,3 +141,75 @@ async fn futures_join_all<F: std::future::Future<Output = ()>>(futures: [F; 5]) 
     let [a, b, c, d, e] = futures;
     tokio::join!(a, b, c, d, e);
 }
+
+#[tokio::test]
+async fn a_check_that_may_have_taken_the_token_after_the_callback_is_not_repeated() {
+    let server = mock(MockConfig {
+        check_faults: vec![CheckFault::InternalErrorHtml],
+        ..MockConfig::default()
+    })
+    .await;
+    let browser = Arc::new(miauth::mock::ScriptedBrowser::new(
+        miauth::mock::Choice::Accept,
+    ));
+    let err = Login::new(Instance::parse(server.base_url()).unwrap())
+        .browser(browser.clone())
+        .timeout(Duration::from_secs(20))
+        .run()
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::CheckAnswerLost { .. }), "{err:?}");
+    assert_eq!(err.exit_code(), 4);
+    assert!(
+        err.hint().unwrap().contains("revoke it"),
+        "{:?}",
+        err.hint()
+    );
+    assert_eq!(
+        server.check_spans().len(),
+        1,
+        "no second check after a possibly spent one"
+    );
+    let page = browser.journeys().await.remove(0).unwrap();
+    assert!(page.last().unwrap().body.contains("did not complete"));
+}
+
+#[tokio::test]
+async fn a_browser_that_comes_back_while_the_wait_ends_still_gets_its_page() {
+    // The deadline passes at 1 s; its last check is slow (1.5 s); the browser comes back
+    // during it. The callback waits in the queue, and must still be answered.
+    let server = mock(MockConfig {
+        check_faults: vec![CheckFault::Slow(Duration::from_millis(1500))],
+        ..MockConfig::default()
+    })
+    .await;
+    let browser = Arc::new(miauth::mock::ScriptedBrowser::new(
+        miauth::mock::Choice::Accept,
+    ));
+    let late = crate::polling::LateBrowser {
+        delay: Duration::from_millis(1200),
+        inner: browser.clone(),
+    };
+    let started = Instant::now();
+    let creds = Login::new(Instance::parse(server.base_url()).unwrap())
+        .timeout(Duration::from_secs(1))
+        .poll_interval(Duration::from_secs(1))
+        .browser(Arc::new(late))
+        .run()
+        .await
+        .unwrap();
+    assert_eq!(
+        server.issued_tokens(),
+        vec![creds.token.expose().to_owned()]
+    );
+    let journey = browser.journeys().await.remove(0).unwrap();
+    assert!(
+        journey.last().unwrap().body.contains("You are logged in"),
+        "{journey:?}"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+}

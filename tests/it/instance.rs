@@ -4,7 +4,7 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use miauth::mock::{Choice, MockConfig, Quirks, ScriptedBrowser};
+use miauth::mock::{CheckFault, Choice, MockConfig, Quirks, ScriptedBrowser};
 use miauth::{Error, Instance, Login, Progress};
 
 use crate::support::tls::{connect_proxy, tls_front, tls_front_for};
@@ -337,5 +337,102 @@ async fn https_proxy_is_honoured_for_a_remote_instance() {
             .iter()
             .all(|a| a.starts_with("CONNECT misskey.example:443 ")),
         "{asked:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_token_without_read_account_is_delivered_unconfirmed_with_a_warning() {
+    let server = mock(MockConfig::default()).await;
+    let mut run = spawn_miauth(&[
+        "login",
+        server.base_url(),
+        "--no-browser",
+        "-p",
+        "write:notes",
+        "--verify",
+    ]);
+    let url = run.authorization_url().await;
+    crate::support::approve_in_browser(&url, Choice::Accept).await;
+    let done = run.finish().await;
+    assert_eq!(done.code, Some(0), "{}", done.stderr);
+    assert_eq!(done.stdout, format!("{}\n", server.issued_tokens()[0]));
+    assert!(
+        done.stderr.contains("miauth: warning: the token could not be confirmed (POST /api/i answered HTTP 403 (it needs read:account)); it is delivered unconfirmed."),
+        "{}",
+        done.stderr
+    );
+}
+
+#[tokio::test]
+async fn a_cdn_refusing_detection_does_not_stop_the_login() {
+    // /api/meta refused: the probe check answers instead.
+    let server = mock(MockConfig {
+        meta_blocked: true,
+        ..MockConfig::default()
+    })
+    .await;
+    let mut run = spawn_miauth(&["login", server.base_url(), "--no-browser"]);
+    let url = run.authorization_url().await;
+    crate::support::approve_in_browser(&url, Choice::Accept).await;
+    let done = run.finish().await;
+    assert_eq!(done.code, Some(0), "{}", done.stderr);
+    assert!(done.stderr.contains("it offers MiAuth"), "{}", done.stderr);
+
+    // Both refused (the probe is the first check request): miauth warns and goes on.
+    let server = mock(MockConfig {
+        meta_blocked: true,
+        check_faults: vec![CheckFault::ServiceUnavailableHtml],
+        ..MockConfig::default()
+    })
+    .await;
+    let mut run = spawn_miauth(&["login", server.base_url(), "--no-browser"]);
+    let url = run.authorization_url().await;
+    crate::support::approve_in_browser(&url, Choice::Accept).await;
+    let done = run.finish().await;
+    assert_eq!(done.code, Some(0), "{}", done.stderr);
+    assert!(
+        done.stderr.contains("could not confirm that the instance offers MiAuth (the instance answered HTTP 403 instead of saying whether it offers MiAuth); going on."),
+        "{}",
+        done.stderr
+    );
+}
+
+/// A server that accepts connections and never answers.
+async fn silent_server() -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((conn, _)) = listener.accept().await {
+            held.push(conn);
+        }
+    });
+    format!("http://{addr}")
+}
+
+#[tokio::test]
+async fn ctrl_c_and_the_deadline_also_end_detection() {
+    let base = silent_server().await;
+    let run = spawn_miauth(&["login", &base, "--no-browser", "--timeout", "60s"]);
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    run.signal("INT");
+    let started = std::time::Instant::now();
+    let done = run.finish().await;
+    assert_eq!(done.code, Some(130), "{}", done.stderr);
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        started.elapsed()
+    );
+
+    let started = std::time::Instant::now();
+    let done = spawn_miauth(&["login", &base, "--no-browser", "--timeout", "1s"])
+        .finish()
+        .await;
+    assert_eq!(done.code, Some(3), "{}", done.stderr);
+    assert!(
+        started.elapsed() < Duration::from_secs(4),
+        "{:?}",
+        started.elapsed()
     );
 }

@@ -147,9 +147,9 @@ async fn polling_rides_out_an_html_503_a_429_with_retry_after_and_malformed_json
 }
 
 /// Opens the URL in a scripted browser only after `delay`.
-struct LateBrowser {
-    delay: Duration,
-    inner: Arc<ScriptedBrowser>,
+pub struct LateBrowser {
+    pub delay: Duration,
+    pub inner: Arc<ScriptedBrowser>,
 }
 
 impl Browser for LateBrowser {
