@@ -1,0 +1,242 @@
+//! The command line's words: subcommands, options, their help text and their checks.
+//!
+//! Clap derives the parser from these types; doc comments are the `--help` text. Values that
+//! need more than a type (durations, the loopback address) are checked here, so a bad value is a
+//! usage error (exit 2) naming the option.
+
+use std::net::IpAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use miauth::Format;
+
+pub(super) const EXIT_CODES: &str = "\
+Exit codes:
+  0    the token was delivered
+  1    internal error (a bug in miauth)
+  2    usage error or invalid input
+  3    not approved before the deadline (a denial looks the same)
+  4    instance error: unreachable, TLS, no MiAuth there, unexpected answer, no token
+  5    local error: the port cannot be bound, the output cannot be written
+  130  interrupted by Ctrl-C (143: terminated by SIGTERM)";
+
+/// Get a Misskey access token through MiAuth, the browser login of Misskey and its forks.
+#[derive(Parser, Debug)]
+#[command(name = "miauth", version, after_help = EXIT_CODES)]
+pub(super) struct Cli {
+    #[command(subcommand)]
+    pub(super) command: Command,
+    /// Print only errors (and the URL when no browser is opened).
+    #[arg(short, long, global = true)]
+    pub(super) quiet: bool,
+    /// More detail on stderr; repeat for more (-vv). Never shows the token.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub(super) verbose: u8,
+}
+
+#[derive(Subcommand, Debug)]
+pub(super) enum Command {
+    /// Log in to a Misskey instance in the browser and print the access token.
+    #[command(after_help = EXIT_CODES)]
+    Login {
+        /// The instance: misskey.io, https://misskey.io, example.com:8443 (http only for loopback).
+        instance: String,
+        /// The application name shown on the consent page (128 characters at most).
+        #[arg(long, default_value = "miauth")]
+        name: String,
+        /// The URL of an icon shown on the consent page.
+        #[arg(long)]
+        icon: Option<String>,
+        /// Permissions to ask for; repeat or separate with commas. Patterns expand: read:*,
+        /// write:*, read:admin:*, *:admin:*, all [default: read:account].
+        #[arg(short, long = "permission", value_name = "NAMES")]
+        permissions: Vec<String>,
+        /// Send permission names Misskey does not know (a fork's own) instead of refusing them.
+        #[arg(long)]
+        allow_unknown_permission: bool,
+        #[command(flatten)]
+        instance_args: InstanceArgs,
+        #[command(flatten)]
+        wait: WaitArgs,
+        #[command(flatten)]
+        out: OutputArgs,
+    },
+    /// Run a fake Misskey instance on loopback, for testing MiAuth clients; prints its URL first.
+    Mock {
+        /// The port to listen on [default: chosen by the system].
+        #[arg(long, default_value_t = 0, hide_default_value = true)]
+        port: u16,
+        /// Approve every session as soon as its consent page opens (even `curl -L` can log in).
+        #[arg(long)]
+        auto_approve: bool,
+        /// Behave like a particular version or fork; repeatable.
+        #[arg(long = "quirk", value_enum)]
+        quirks: Vec<QuirkArg>,
+    },
+    /// List the permission names Misskey knows, one a line; deprecated ones are marked.
+    Permissions,
+    /// Log in to a built-in fake instance: the whole flow, offline, consent page included.
+    #[command(after_help = EXIT_CODES)]
+    Demo {
+        /// Let the fake instance approve by itself (automatic where no browser can be opened).
+        #[arg(long)]
+        auto_approve: bool,
+        #[command(flatten)]
+        wait: WaitArgs,
+        #[command(flatten)]
+        out: OutputArgs,
+    },
+}
+
+#[derive(Args, Debug)]
+pub(super) struct InstanceArgs {
+    /// Do not ask the instance, before the browser opens, whether it offers MiAuth.
+    #[arg(long)]
+    pub(super) skip_detect: bool,
+    /// Also trust the CA certificate(s) in FILE (PEM), for an instance with a private CA.
+    #[arg(long, value_name = "FILE")]
+    pub(super) ca_cert: Option<PathBuf>,
+    /// Confirm the token with POST /api/i [default: when read:account is asked for].
+    #[arg(long, conflicts_with = "no_verify")]
+    pub(super) verify: bool,
+    /// Do not confirm the token.
+    #[arg(long)]
+    pub(super) no_verify: bool,
+}
+
+#[derive(Args, Debug)]
+pub(super) struct WaitArgs {
+    /// How long to wait for approval, like 90s, 10m or 1h.
+    #[arg(long, default_value = "5m", value_parser = parse_timeout)]
+    pub(super) timeout: Duration,
+    /// The loopback port of the callback server [default: chosen by the system].
+    #[arg(long, default_value_t = 0, hide_default_value = true)]
+    pub(super) port: u16,
+    /// The loopback address of the callback server: 127.0.0.1 or ::1.
+    #[arg(long, default_value = "127.0.0.1", value_parser = parse_bind)]
+    pub(super) bind: IpAddr,
+    /// Do not open a browser; open the printed URL yourself, on any device.
+    #[arg(long)]
+    pub(super) no_browser: bool,
+    /// Run no callback server: approve anywhere, and miauth finds the approval by polling.
+    /// For SSH sessions and CI jobs whose browser is on another device.
+    #[arg(long)]
+    pub(super) no_callback: bool,
+    /// Time between two checks while polling (at least 1s; three times slower beside a callback).
+    #[arg(long, default_value = "3s", value_parser = parse_poll_interval)]
+    pub(super) poll_interval: Duration,
+    /// Always show a QR code of the URL [default: when no browser opens, on a terminal].
+    #[arg(long, conflicts_with = "no_qr")]
+    pub(super) qr: bool,
+    /// Never show a QR code of the URL.
+    #[arg(long)]
+    pub(super) no_qr: bool,
+}
+
+#[derive(Args, Debug)]
+pub(super) struct OutputArgs {
+    /// What to print: the token, a JSON object, or MISSKEY_URL/MISSKEY_TOKEN lines.
+    #[arg(long, value_enum, default_value_t = Format::Token)]
+    pub(super) format: Format,
+    /// Write the result to FILE (owner-only, atomically) instead of stdout.
+    #[arg(short, long, value_name = "FILE")]
+    pub(super) output: Option<PathBuf>,
+    /// Print progress on stdout as JSON lines for a program: authorize, waiting, retrying,
+    /// callback, then one success or error (see README).
+    #[arg(long)]
+    pub(super) events: bool,
+    /// In GitHub Actions: append the result to $GITHUB_OUTPUT as step output NAME.
+    #[arg(long, value_name = "NAME")]
+    pub(super) github_output: Option<String>,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub(super) enum QuirkArg {
+    /// Misskey 2024.11: Accept redirects although no token was created.
+    ApproveWithoutToken,
+    /// Firefish, Iceshrimp: the callback gets `?session=` appended as a string.
+    ConcatenatedCallback,
+    /// Decode query values once instead of twice.
+    SingleDecode,
+    /// Federation off: /.well-known/nodeinfo answers 403.
+    NodeinfoForbidden,
+}
+
+pub(super) fn parse_timeout(value: &str) -> Result<Duration, String> {
+    let d = humantime::parse_duration(value).map_err(|e| format!("{e} (try 90s, 10m or 1h)"))?;
+    if d.is_zero() {
+        return Err("the timeout must be longer than zero".into());
+    }
+    if d > miauth::MAX_TIMEOUT {
+        return Err("the timeout can be 30 days at most".into());
+    }
+    Ok(d)
+}
+
+pub(super) fn parse_bind(value: &str) -> Result<IpAddr, String> {
+    let addr: IpAddr = value
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .parse()
+        .map_err(|_| "give a loopback address: 127.0.0.1 or ::1".to_owned())?;
+    if !addr.is_loopback() {
+        return Err(
+            "the callback server listens on loopback addresses only (127.0.0.1 or ::1)".into(),
+        );
+    }
+    Ok(addr)
+}
+
+pub(super) fn parse_poll_interval(value: &str) -> Result<Duration, String> {
+    let d = humantime::parse_duration(value).map_err(|e| format!("{e} (try 3s or 10s)"))?;
+    if d < miauth::MIN_POLL_INTERVAL {
+        return Err("polling faster than once a second is not allowed (try 3s)".into());
+    }
+    if d > miauth::MAX_POLL_INTERVAL {
+        return Err("the poll interval can be 1h at most".into());
+    }
+    Ok(d)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn timeouts_take_human_units_and_refuse_zero() {
+        assert_eq!(parse_timeout("90s").unwrap(), Duration::from_secs(90));
+        assert_eq!(parse_timeout("10m").unwrap(), Duration::from_secs(600));
+        assert!(parse_timeout("0s").is_err());
+        assert!(
+            parse_timeout("300000000000y")
+                .unwrap_err()
+                .contains("30 days")
+        );
+        assert!(parse_timeout("soon").unwrap_err().contains("try 90s"));
+    }
+
+    #[test]
+    fn the_callback_binds_only_to_loopback() {
+        assert_eq!(parse_bind("::1").unwrap().to_string(), "::1");
+        assert_eq!(parse_bind("[::1]").unwrap().to_string(), "::1");
+        assert!(parse_bind("0.0.0.0").unwrap_err().contains("loopback"));
+        assert!(parse_bind("192.168.1.2").unwrap_err().contains("loopback"));
+    }
+
+    #[test]
+    fn polling_faster_than_once_a_second_is_refused() {
+        assert_eq!(parse_poll_interval("1s").unwrap(), Duration::from_secs(1));
+        assert!(
+            parse_poll_interval("500ms")
+                .unwrap_err()
+                .contains("once a second")
+        );
+    }
+
+    #[test]
+    fn the_command_line_is_well_formed() {
+        Cli::command().debug_assert();
+    }
+}
