@@ -1,20 +1,17 @@
-//! The instance's HTTP API: the MiAuth check call and the account it returns.
+//! The MiAuth check call, what its answers mean, and the account it returns.
 //!
-//! It never touches the loopback server. Requests have deadlines, do not follow redirects, name
-//! miauth in `User-Agent` and read at most [`MAX_BODY`] bytes. Errors never carry a URL, since
-//! the check URL holds the session id.
+//! It never touches the loopback server. Each failure is classified for the wait: worth another
+//! try or not, and whether the request may have reached the server (and spent the token).
 
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use crate::client::{BodyError, MAX_BODY, describe, is_tls, read_bounded};
 use crate::{AccessToken, Error, Instance, SessionId};
 
-/// The most of an answer body that is read; real answers are a few kilobytes.
-pub const MAX_BODY: usize = 1024 * 1024;
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
-/// How long one API request may take unless told otherwise.
-pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+pub use crate::client::InstanceClient;
+
 const CHECK: &str = "the token check (POST /api/miauth/…/check)";
 
 /// The account a token belongs to, read leniently: large instances add many fields.
@@ -51,46 +48,7 @@ pub enum CheckOutcome {
     NotApproved,
 }
 
-/// A client for one instance's API.
-#[derive(Clone, Debug)]
-pub struct InstanceClient {
-    http: reqwest::Client,
-    instance: Instance,
-}
-
 impl InstanceClient {
-    /// A client for `instance` that trusts the system's roots and `extra_roots` (PEM
-    /// certificates of private CAs); a loopback instance is reached without any proxy.
-    pub fn new(
-        instance: &Instance,
-        extra_roots: &[reqwest::Certificate],
-        request_timeout: Duration,
-    ) -> Result<Self, Error> {
-        let mut builder = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .connect_timeout(CONNECT_TIMEOUT.min(request_timeout))
-            .timeout(request_timeout)
-            .user_agent(concat!("miauth/", env!("CARGO_PKG_VERSION")));
-        if instance.is_loopback() {
-            builder = builder.no_proxy();
-        }
-        if !extra_roots.is_empty() {
-            builder = builder.tls_certs_merge(extra_roots.iter().cloned());
-        }
-        let http = builder
-            .build()
-            .map_err(|e| Error::Internal(format!("cannot set up the HTTP client: {e}")))?;
-        Ok(InstanceClient {
-            http,
-            instance: instance.clone(),
-        })
-    }
-
-    /// The instance this client talks to.
-    pub fn instance(&self) -> &Instance {
-        &self.instance
-    }
-
     /// `POST /api/miauth/SESSION/check` with body `{}`. Run one at a time: the token is handed
     /// out once, and two checks at once may both be answered with it.
     pub async fn check(&self, session: &SessionId) -> Result<CheckOutcome, CheckFailure> {
@@ -149,50 +107,6 @@ impl InstanceClient {
         })
     }
 
-    /// Sends a JSON request that has no side effects; the answer is read whatever its status.
-    /// Fails only when no HTTP answer came back at all.
-    pub(crate) async fn request_json(
-        &self,
-        method: reqwest::Method,
-        path: &str,
-        body: Option<&serde_json::Value>,
-        token: Option<&AccessToken>,
-    ) -> Result<JsonAnswer, Error> {
-        let mut request = self.http.request(method, self.instance.url_of(path));
-        if let Some(body) = body {
-            request = request
-                .header(reqwest::header::CONTENT_TYPE, "application/json")
-                .body(body.to_string());
-        }
-        if let Some(token) = token {
-            request = request.bearer_auth(token.expose());
-        }
-        let response = request.send().await.map_err(|e| self.no_answer(&e))?;
-        let status = response.status().as_u16();
-        let json = match read_bounded(response).await {
-            Ok(body) => serde_json::from_slice(&body).ok(),
-            Err(BodyError::TooLarge) => None,
-            Err(BodyError::Transport(e)) => return Err(self.no_answer(&e)),
-        };
-        Ok(JsonAnswer { status, json })
-    }
-
-    /// No HTTP answer: unreachable, a TLS failure, or something that does not speak HTTP.
-    fn no_answer(&self, e: &reqwest::Error) -> Error {
-        let instance = self.instance.to_string();
-        let reason = describe(e);
-        if is_tls(e) {
-            Error::Tls { instance, reason }
-        } else if e.is_connect() || e.is_timeout() {
-            Error::Unreachable { instance, reason }
-        } else {
-            Error::Unreachable {
-                instance,
-                reason: format!("no HTTP answer ({reason}); is it a web server?"),
-            }
-        }
-    }
-
     fn unexpected(&self, detail: String) -> Error {
         Error::UnexpectedAnswer {
             instance: self.instance.to_string(),
@@ -225,20 +139,6 @@ impl InstanceClient {
                 reason: describe(e),
             })
         }
-    }
-}
-
-/// The status and (if it was JSON) the body of an answer.
-#[derive(Debug)]
-pub(crate) struct JsonAnswer {
-    pub status: u16,
-    pub json: Option<serde_json::Value>,
-}
-
-impl JsonAnswer {
-    /// The JSON body of a 200 answer.
-    pub fn ok_json(&self) -> Option<&serde_json::Value> {
-        self.json.as_ref().filter(|_| self.status == 200)
     }
 }
 
@@ -302,23 +202,6 @@ fn describe_body(body: &[u8]) -> &'static str {
     }
 }
 
-/// Reads the body, refusing more than [`MAX_BODY`] bytes.
-async fn read_bounded(mut response: reqwest::Response) -> Result<Vec<u8>, BodyError> {
-    let mut body = Vec::new();
-    while let Some(chunk) = response.chunk().await.map_err(BodyError::Transport)? {
-        if body.len() + chunk.len() > MAX_BODY {
-            return Err(BodyError::TooLarge);
-        }
-        body.extend_from_slice(&chunk);
-    }
-    Ok(body)
-}
-
-enum BodyError {
-    Transport(reqwest::Error),
-    TooLarge,
-}
-
 /// Why an answer with status 200 is not a check answer.
 #[derive(Debug, PartialEq, Eq)]
 enum BadAnswer {
@@ -361,43 +244,6 @@ fn parse_check(body: &[u8]) -> Result<CheckOutcome, BadAnswer> {
             User::default()
         });
     Ok(CheckOutcome::Approved { token, user })
-}
-
-/// The innermost cause of a reqwest error, which is what a person can act on.
-fn describe(e: &reqwest::Error) -> String {
-    let mut source: &dyn std::error::Error = e;
-    while let Some(next) = source.source() {
-        source = next;
-    }
-    if e.is_timeout() {
-        return "the request timed out".to_owned();
-    }
-    let text = source.to_string();
-    if text.is_empty() {
-        "the connection failed".to_owned()
-    } else {
-        text
-    }
-}
-
-fn is_tls(e: &reqwest::Error) -> bool {
-    caused_by_tls(e)
-}
-
-/// Whether a rustls error is somewhere in the chain, looking inside I/O errors too (their
-/// `source()` skips the error they wrap).
-fn caused_by_tls(e: &(dyn std::error::Error + 'static)) -> bool {
-    if e.is::<rustls::Error>() {
-        return true;
-    }
-    if let Some(inner) = e
-        .downcast_ref::<std::io::Error>()
-        .and_then(|io| io.get_ref())
-        && caused_by_tls(inner)
-    {
-        return true;
-    }
-    e.source().is_some_and(caused_by_tls)
 }
 
 #[cfg(test)]

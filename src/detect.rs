@@ -8,7 +8,8 @@
 
 use serde_json::{Value, json};
 
-use crate::check::{InstanceClient, JsonAnswer};
+use crate::check::InstanceClient;
+use crate::client::JsonAnswer;
 use crate::{Error, SessionId};
 
 /// The first Misskey version whose MiAuth tokens authenticate.

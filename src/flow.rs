@@ -145,7 +145,7 @@ impl Login {
             use_callback: true,
             detect: true,
             verify: None,
-            request_timeout: crate::check::DEFAULT_REQUEST_TIMEOUT,
+            request_timeout: crate::client::DEFAULT_REQUEST_TIMEOUT,
             ca_certs: Vec::new(),
             callback: CallbackConfig {
                 bind: IpAddr::V4(Ipv4Addr::LOCALHOST),

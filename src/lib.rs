@@ -28,6 +28,7 @@ pub mod authorize;
 pub mod browser;
 pub mod callback;
 pub mod check;
+mod client;
 pub mod detect;
 mod error;
 mod flow;
