@@ -27,6 +27,17 @@ pub(crate) enum Tone {
     Info,
 }
 
+impl Tone {
+    /// The sign in the page's round icon.
+    pub fn symbol(&self) -> &'static str {
+        match self {
+            Tone::Ok => "✓",
+            Tone::Bad => "!",
+            Tone::Info => "i",
+        }
+    }
+}
+
 impl std::fmt::Display for Tone {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(match self {
