@@ -77,14 +77,14 @@ impl InstanceClient {
             let error = self.unexpected(format!("HTTP {status}{}", describe_body(&body)));
             let is_json = serde_json::from_slice::<serde_json::Value>(&body).is_ok();
             return Err(match status.as_u16() {
-                // Refused before the server looked at it (CDN, rate limit): try again later.
+                // Refused before the server looked at it (CDN, rate limit, overload).
                 403 | 408 | 425 | 429 | 503 => CheckFailure {
                     retry_after,
                     ..CheckFailure::transient(error)
                 },
                 // The server, or the proxy in front of it, failed, perhaps after handing out
                 // the token.
-                500..=599 => CheckFailure {
+                500 | 502 | 504 => CheckFailure {
                     maybe_processed: true,
                     retry_after,
                     ..CheckFailure::transient(error)

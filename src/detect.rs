@@ -79,7 +79,7 @@ pub(crate) async fn detect(client: &InstanceClient) -> Result<Detected, Error> {
     // Refused or overloaded is not an answer: it proves nothing either way, so go on.
     if let Some(status) = answers
         .into_iter()
-        .find(|s| matches!(s, 403 | 408 | 425 | 429 | 500..=599))
+        .find(|s| matches!(s, 403 | 408 | 425 | 429 | 500 | 502 | 503 | 504))
     {
         return Ok(Detected {
             software,

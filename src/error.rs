@@ -192,7 +192,8 @@ impl Error {
                 "choose another --port, or leave it out to let the system pick a free one".into()
             }
             Error::WriteOutput { .. } => {
-                "check that the directory exists and is writable, or leave out --output".into()
+                "choose a file in a directory that exists and is writable, or leave out --output"
+                    .into()
             }
             Error::Internal(_) => "please report this as a bug in miauth".into(),
         })

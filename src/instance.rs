@@ -31,7 +31,7 @@ impl Instance {
         let has_scheme = trimmed.contains("://");
         if !has_scheme && trimmed.contains('@') {
             return Err(refuse(
-                "this looks like an account handle; give the web address of its server instead",
+                "this looks like an account handle, not the address of a server",
             ));
         }
         let with_scheme = if has_scheme {

@@ -70,6 +70,11 @@ pub fn write_atomic(path: &Path, contents: &str) -> Result<(), Error> {
         path: path.to_owned(),
         reason,
     };
+    // The temporary file's name says nothing useful; the OS error does.
+    let describe = |e: std::io::Error| match e.raw_os_error() {
+        Some(code) => std::io::Error::from_raw_os_error(code).to_string(),
+        None => e.kind().to_string(),
+    };
     let dir = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
@@ -82,11 +87,11 @@ pub fn write_atomic(path: &Path, contents: &str) -> Result<(), Error> {
         .prefix(".miauth-")
         .suffix(".tmp")
         .tempfile_in(dir)
-        .map_err(|e| fail(e.to_string()))?;
+        .map_err(|e| fail(describe(e)))?;
     tmp.write_all(contents.as_bytes())
         .and_then(|()| tmp.as_file().sync_all())
-        .map_err(|e| fail(e.to_string()))?;
-    tmp.persist(path).map_err(|e| fail(e.error.to_string()))?;
+        .map_err(|e| fail(describe(e)))?;
+    tmp.persist(path).map_err(|e| fail(describe(e.error)))?;
     Ok(())
 }
 
@@ -168,5 +173,9 @@ mod tests {
         assert_eq!(e.exit_code(), 5);
         assert!(e.to_string().starts_with("cannot write "), "{e}");
         assert!(e.to_string().contains("missing"), "{e}");
+        assert!(
+            !e.to_string().contains(".miauth-"),
+            "no temporary name: {e}"
+        );
     }
 }

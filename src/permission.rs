@@ -171,7 +171,7 @@ impl Permissions {
                     "Misskey does not know it (a server would silently drop it)".to_owned()
                 } else {
                     format!(
-                        "Misskey does not know it (a server would silently drop it); did you mean {}?",
+                        "Misskey does not know it (a server would silently drop it); did you mean {}",
                         near.join(", ")
                     )
                 };
@@ -270,7 +270,7 @@ mod tests {
         let e = Permissions::resolve(["read:acount"], false)
             .unwrap_err()
             .to_string();
-        assert!(e.contains("did you mean read:account?"), "{e}");
+        assert!(e.ends_with("did you mean read:account"), "{e}");
         let e = Permissions::resolve(["write:note"], false)
             .unwrap_err()
             .to_string();

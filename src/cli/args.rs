@@ -27,7 +27,7 @@ Exit codes:
 pub(super) struct Cli {
     #[command(subcommand)]
     pub(super) command: Command,
-    /// Print only errors (and the URL when no browser is opened).
+    /// Print only errors (and, when logging in, the URL if no browser is opened).
     #[arg(short, long, global = true)]
     pub(super) quiet: bool,
     /// More detail on stderr; repeat for more (-vv). Never shows the token.
@@ -164,7 +164,8 @@ pub(super) enum QuirkArg {
 }
 
 pub(super) fn parse_timeout(value: &str) -> Result<Duration, String> {
-    let d = humantime::parse_duration(value).map_err(|e| format!("{e} (try 90s, 10m or 1h)"))?;
+    let d = humantime::parse_duration(value)
+        .map_err(|_| "not a duration with a unit; try 90s, 10m or 1h".to_owned())?;
     if d.is_zero() {
         return Err("the timeout must be longer than zero".into());
     }
@@ -189,7 +190,8 @@ pub(super) fn parse_bind(value: &str) -> Result<IpAddr, String> {
 }
 
 pub(super) fn parse_poll_interval(value: &str) -> Result<Duration, String> {
-    let d = humantime::parse_duration(value).map_err(|e| format!("{e} (try 3s or 10s)"))?;
+    let d = humantime::parse_duration(value)
+        .map_err(|_| "not a duration with a unit; try 3s or 10s".to_owned())?;
     if d < miauth::MIN_POLL_INTERVAL {
         return Err("polling faster than once a second is not allowed (try 3s)".into());
     }

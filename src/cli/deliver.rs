@@ -84,6 +84,7 @@ pub(crate) fn deliver(reporter: &Reporter, credentials: &Credentials, to: &Desti
                 event.as_object_mut().map(|o| o.remove("token"));
                 event["output"] =
                     json!(to.file.as_deref().map(Path::display).map(|p| p.to_string()));
+                event["github_output"] = json!(to.github_output.as_ref().map(|(name, _)| name));
             }
             reporter.finish(Some(event));
             exit::SUCCESS

@@ -26,14 +26,20 @@ use report::{QrMode, ReportConfig, Reporter, error_event};
 pub fn run() -> u8 {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
+        Err(e) if e.use_stderr() => {
+            // One line, like every other error: clap's first line, without its own prefix.
+            let rendered = e.render().to_string();
+            let first = rendered
+                .lines()
+                .find(|l| !l.trim().is_empty())
+                .unwrap_or("invalid arguments");
+            let first = first.strip_prefix("error: ").unwrap_or(first);
+            eprintln!("miauth: error: {first}; see `miauth --help`");
+            return exit::USAGE;
+        }
         Err(e) => {
-            let code = if e.use_stderr() {
-                exit::USAGE
-            } else {
-                exit::SUCCESS
-            };
             let _ = e.print();
-            return code;
+            return exit::SUCCESS;
         }
     };
     init_logging(cli.quiet, cli.verbose);
@@ -187,6 +193,7 @@ impl Start {
             opens_browser,
             callback: !wait.no_callback,
             no_display: !wait.no_browser && !display && !scripted,
+            scripted: scripted && !display && !wait.no_browser,
         });
         Start { browser, reporter }
     }
@@ -281,9 +288,16 @@ fn cancelled(code: Arc<AtomicU8>) -> impl std::future::Future<Output = ()> + Sen
 }
 
 async fn mock(quiet: bool, port: u16, auto_approve: bool, quirks: &[QuirkArg]) -> u8 {
+    let quirks = quirks_of(quirks);
     let config = MockConfig {
         auto_approve,
-        quirks: quirks_of(quirks),
+        // The 2024.11 bug says so in nodeinfo too.
+        version: if quirks.approve_without_token {
+            "2024.11.0".into()
+        } else {
+            MockConfig::default().version
+        },
+        quirks,
         ..MockConfig::default()
     };
     let addr = SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), port);

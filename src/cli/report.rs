@@ -40,6 +40,8 @@ pub(crate) struct ReportConfig {
     pub callback: bool,
     /// A browser was wanted, but none can be opened here.
     pub no_display: bool,
+    /// The demo's scripted browser plays the user.
+    pub scripted: bool,
 }
 
 #[derive(Default)]
@@ -130,7 +132,9 @@ impl Reporter {
                 }));
                 self.show_url(url.as_str());
                 self.state().deadline = Some(Instant::now() + *timeout);
-                let how = if self.config.callback {
+                let how = if self.config.scripted {
+                    "this terminal notices by itself"
+                } else if self.config.callback {
                     "press Accept there; this terminal notices by itself"
                 } else {
                     "press Accept there, then come back: miauth notices by itself"
@@ -163,7 +167,9 @@ impl Reporter {
                 "miauth: warning: the token could not be confirmed ({}); it is delivered unconfirmed.",
                 clean(reason)
             )),
-            Progress::BrowserOpened => tracing::debug!("browser asked to open the URL"),
+            Progress::BrowserOpened if self.config.opens_browser => {
+                tracing::debug!("browser asked to open the URL");
+            }
             Progress::BrowserFailed { reason } => {
                 self.line(&format!(
                     "miauth: could not open a browser ({}); open the URL above by hand.",
@@ -202,7 +208,8 @@ impl Reporter {
                 self.say("The browser came back; fetching the token...");
             }
             Progress::LastCheck => {
-                self.say("Checking one last time whether the login was approved...")
+                self.stop_spinner();
+                self.say("Checking one last time whether the login was approved...");
             }
             _ => {}
         }
@@ -214,12 +221,14 @@ impl Reporter {
             self.state().pending_url = Some(url.to_owned());
             return;
         }
-        if self.config.no_display {
-            self.say(
-                "No browser can be opened here (no display); open the URL below on any device.",
-            );
-        }
-        let mut text = format!("Open this URL in a browser to approve the login:\n\n  {url}\n");
+        let header = if self.config.scripted {
+            "A scripted browser opens this URL and presses Accept:"
+        } else if self.config.no_display {
+            "No browser can be opened here (no display); open this URL on any device to approve the login:"
+        } else {
+            "Open this URL in a browser to approve the login:"
+        };
+        let mut text = format!("{header}\n\n  {url}\n");
         let qr = match self.config.qr {
             QrMode::Always => true,
             QrMode::Never => false,
@@ -259,6 +268,7 @@ impl Reporter {
         if let Ok(style) = ProgressStyle::with_template("{spinner} {msg}") {
             spinner.set_style(style);
         }
+        spinner.set_message("Waiting for approval...");
         spinner.enable_steady_tick(Duration::from_millis(100));
         let mut state = self.state();
         let deadline = state.deadline;

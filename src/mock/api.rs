@@ -191,6 +191,12 @@ pub(super) async fn check(
             )
                 .into_response()
         }
+        Some(CheckFault::HtmlStatus(code)) => (
+            StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+            [(header::CONTENT_TYPE, "text/html")],
+            format!("<html><body><h1>{code}</h1></body></html>"),
+        )
+            .into_response(),
         Some(CheckFault::NeverEnds) => (
             StatusCode::OK,
             [(header::CONTENT_TYPE, "application/json")],

@@ -63,6 +63,8 @@ pub enum CheckFault {
     ResetMidResponse,
     /// Headers, then a body that never ends.
     NeverEnds,
+    /// This status with an HTML page, as a proxy or CDN writes it.
+    HtmlStatus(u16),
 }
 
 /// What the fake instance is and how it behaves.

@@ -267,3 +267,36 @@ async fn a_late_approval_found_at_the_deadline_is_delivered() {
         done.stderr
     );
 }
+
+#[tokio::test]
+async fn events_say_where_the_token_went_when_it_is_not_in_them() {
+    let server = mock(MockConfig::default()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let output = dir.path().join("github_output");
+    let mut run = spawn_miauth_with(
+        &[
+            "login",
+            server.base_url(),
+            "--no-browser",
+            "--events",
+            "--github-output",
+            "tok",
+        ],
+        &[("GITHUB_OUTPUT", output.to_str().unwrap())],
+    );
+    let url = run.authorization_url().await;
+    approve_in_browser(&url, Choice::Accept).await;
+    let done = run.finish().await;
+    assert_eq!(done.code, Some(0), "{}", done.stderr);
+    let events = events(&done.stdout);
+    let last = events.last().unwrap();
+    assert_eq!(last["event"], "success");
+    assert!(last.get("token").is_none(), "{last}");
+    assert_eq!(last["github_output"], "tok");
+    assert_eq!(last["output"], Value::Null);
+    assert!(
+        done.stdout.lines().all(|l| l.starts_with("{\"event\":")),
+        "{}",
+        done.stdout
+    );
+}

@@ -213,3 +213,28 @@ async fn a_browser_that_comes_back_while_the_wait_ends_still_gets_its_page() {
         started.elapsed()
     );
 }
+
+#[tokio::test]
+async fn only_answers_that_may_have_spent_the_token_are_named_at_the_deadline() {
+    // 502 and 504: the server behind the proxy may have answered; 501 and 404 pages: it did not.
+    for (status, lost) in [(502, true), (504, true), (501, false), (404, false)] {
+        let server = mock(MockConfig {
+            check_faults: vec![CheckFault::HtmlStatus(status)],
+            ..MockConfig::default()
+        })
+        .await;
+        let err = Login::new(Instance::parse(server.base_url()).unwrap())
+            .skip_detect()
+            .without_callback()
+            .poll_interval(Duration::from_secs(1))
+            .timeout(Duration::from_millis(1500))
+            .browser(Arc::new(NoBrowser))
+            .run()
+            .await
+            .unwrap_err();
+        let Error::Deadline { answer_lost, .. } = err else {
+            panic!("HTTP {status}: {err:?}")
+        };
+        assert_eq!(answer_lost, lost, "HTTP {status}");
+    }
+}
