@@ -4,7 +4,7 @@ use assert_cmd::Command;
 use miauth::mock::{Choice, MockConfig, Quirks};
 use predicates::prelude::*;
 
-use crate::support::{approve_in_browser, mock, session_of, spawn_miauth};
+use crate::support::{accept_in_browser, approve_in_browser, mock, session_of, spawn_miauth};
 
 fn miauth() -> Command {
     let mut cmd = Command::cargo_bin("miauth").unwrap();
@@ -18,10 +18,7 @@ fn miauth() -> Command {
 async fn login_and_accept(base: &str, args: &[&str]) -> (crate::support::Finished, String) {
     let mut all = vec!["login", base, "--no-browser", "--timeout", "20s"];
     all.extend_from_slice(args);
-    let mut run = spawn_miauth(&all);
-    let url = run.authorization_url().await;
-    approve_in_browser(&url, Choice::Accept).await;
-    (run.finish().await, url)
+    accept_in_browser(&all, &[]).await
 }
 
 #[tokio::test]

@@ -1,12 +1,10 @@
 //! The binary while it waits: polling without a callback, `--events` for programs, GitHub
 //! Actions, QR codes and output fit for logs.
 
-use miauth::mock::{CheckFault, Choice, MockConfig, Quirks};
+use miauth::mock::{CheckFault, MockConfig, Quirks};
 use serde_json::Value;
 
-use crate::support::{
-    approve_in_browser, mock, query_param, session_of, spawn_miauth, spawn_miauth_with,
-};
+use crate::support::{accept_in_browser, mock, query_param, session_of, spawn_miauth};
 
 /// Every stdout line parsed as JSON; panics on a line that is not.
 fn events(stdout: &str) -> Vec<Value> {
@@ -115,10 +113,11 @@ async fn events_end_with_one_error_at_the_deadline() {
 #[tokio::test]
 async fn events_report_an_instance_error_with_its_code() {
     let server = mock(MockConfig::default().with_quirks(Quirks::approve_without_token())).await;
-    let mut run = spawn_miauth(&["login", server.base_url(), "--no-browser", "--events"]);
-    let url = run.authorization_url().await;
-    approve_in_browser(&url, Choice::Accept).await;
-    let done = run.finish().await;
+    let (done, _) = accept_in_browser(
+        &["login", server.base_url(), "--no-browser", "--events"],
+        &[],
+    )
+    .await;
     assert_eq!(done.code, Some(4), "{}", done.stderr);
     let events = events(&done.stdout);
     assert!(events.iter().any(|e| e["event"] == "callback"));
@@ -137,7 +136,7 @@ async fn in_github_actions_the_token_is_masked_and_written_to_the_step_output() 
     let server = mock(MockConfig::default()).await;
     let dir = tempfile::tempdir().unwrap();
     let output = dir.path().join("github_output");
-    let mut run = spawn_miauth_with(
+    let (done, _) = accept_in_browser(
         &[
             "login",
             server.base_url(),
@@ -149,10 +148,8 @@ async fn in_github_actions_the_token_is_masked_and_written_to_the_step_output() 
             ("GITHUB_ACTIONS", "true"),
             ("GITHUB_OUTPUT", output.to_str().unwrap()),
         ],
-    );
-    let url = run.authorization_url().await;
-    approve_in_browser(&url, Choice::Accept).await;
-    let done = run.finish().await;
+    )
+    .await;
     assert_eq!(done.code, Some(0), "{}", done.stderr);
     let token = server.issued_tokens().remove(0);
     assert_eq!(done.stdout, "", "the step output replaces stdout");
@@ -273,7 +270,7 @@ async fn events_say_where_the_token_went_when_it_is_not_in_them() {
     let server = mock(MockConfig::default()).await;
     let dir = tempfile::tempdir().unwrap();
     let output = dir.path().join("github_output");
-    let mut run = spawn_miauth_with(
+    let (done, _) = accept_in_browser(
         &[
             "login",
             server.base_url(),
@@ -283,10 +280,8 @@ async fn events_say_where_the_token_went_when_it_is_not_in_them() {
             "tok",
         ],
         &[("GITHUB_OUTPUT", output.to_str().unwrap())],
-    );
-    let url = run.authorization_url().await;
-    approve_in_browser(&url, Choice::Accept).await;
-    let done = run.finish().await;
+    )
+    .await;
     assert_eq!(done.code, Some(0), "{}", done.stderr);
     let events = events(&done.stdout);
     let last = events.last().unwrap();

@@ -8,7 +8,7 @@ use miauth::mock::{CheckFault, Choice, MockConfig, Quirks, ScriptedBrowser};
 use miauth::{Error, Instance, Login, Progress};
 
 use crate::support::tls::{connect_proxy, tls_front, tls_front_for};
-use crate::support::{mock, session_of, spawn_miauth, spawn_miauth_with};
+use crate::support::{accept_in_browser, mock, session_of, spawn_miauth, spawn_miauth_with};
 
 /// Runs a whole login against the fake instance dressed as `config`, with the user accepting;
 /// returns the result and the software detection reported.
@@ -171,10 +171,7 @@ async fn a_token_the_instance_does_not_accept_is_an_error_and_not_delivered() {
         ..MockConfig::default()
     })
     .await;
-    let mut run = spawn_miauth(&["login", server.base_url(), "--no-browser"]);
-    let url = run.authorization_url().await;
-    crate::support::approve_in_browser(&url, Choice::Accept).await;
-    let done = run.finish().await;
+    let (done, _) = accept_in_browser(&["login", server.base_url(), "--no-browser"], &[]).await;
     assert_eq!(done.code, Some(4), "{}", done.stderr);
     assert_eq!(done.stdout, "", "a token that does not work is not written");
     assert!(
@@ -185,10 +182,11 @@ async fn a_token_the_instance_does_not_accept_is_an_error_and_not_delivered() {
     );
 
     // Without confirmation, the same token is delivered.
-    let mut run = spawn_miauth(&["login", server.base_url(), "--no-browser", "--no-verify"]);
-    let url = run.authorization_url().await;
-    crate::support::approve_in_browser(&url, Choice::Accept).await;
-    let done = run.finish().await;
+    let (done, _) = accept_in_browser(
+        &["login", server.base_url(), "--no-browser", "--no-verify"],
+        &[],
+    )
+    .await;
     assert_eq!(done.code, Some(0), "{}", done.stderr);
     assert_eq!(done.stdout.trim_end().len(), 32);
 }
@@ -343,17 +341,18 @@ async fn https_proxy_is_honoured_for_a_remote_instance() {
 #[tokio::test]
 async fn a_token_without_read_account_is_delivered_unconfirmed_with_a_warning() {
     let server = mock(MockConfig::default()).await;
-    let mut run = spawn_miauth(&[
-        "login",
-        server.base_url(),
-        "--no-browser",
-        "-p",
-        "write:notes",
-        "--verify",
-    ]);
-    let url = run.authorization_url().await;
-    crate::support::approve_in_browser(&url, Choice::Accept).await;
-    let done = run.finish().await;
+    let (done, _) = accept_in_browser(
+        &[
+            "login",
+            server.base_url(),
+            "--no-browser",
+            "-p",
+            "write:notes",
+            "--verify",
+        ],
+        &[],
+    )
+    .await;
     assert_eq!(done.code, Some(0), "{}", done.stderr);
     assert_eq!(done.stdout, format!("{}\n", server.issued_tokens()[0]));
     assert!(
@@ -371,10 +370,7 @@ async fn a_cdn_refusing_detection_does_not_stop_the_login() {
         ..MockConfig::default()
     })
     .await;
-    let mut run = spawn_miauth(&["login", server.base_url(), "--no-browser"]);
-    let url = run.authorization_url().await;
-    crate::support::approve_in_browser(&url, Choice::Accept).await;
-    let done = run.finish().await;
+    let (done, _) = accept_in_browser(&["login", server.base_url(), "--no-browser"], &[]).await;
     assert_eq!(done.code, Some(0), "{}", done.stderr);
     assert!(done.stderr.contains("it offers MiAuth"), "{}", done.stderr);
 
@@ -385,10 +381,7 @@ async fn a_cdn_refusing_detection_does_not_stop_the_login() {
         ..MockConfig::default()
     })
     .await;
-    let mut run = spawn_miauth(&["login", server.base_url(), "--no-browser"]);
-    let url = run.authorization_url().await;
-    crate::support::approve_in_browser(&url, Choice::Accept).await;
-    let done = run.finish().await;
+    let (done, _) = accept_in_browser(&["login", server.base_url(), "--no-browser"], &[]).await;
     assert_eq!(done.code, Some(0), "{}", done.stderr);
     assert!(
         done.stderr.contains("could not confirm that the instance offers MiAuth (the instance answered HTTP 403 instead of saying whether it offers MiAuth); going on."),

@@ -224,3 +224,12 @@ pub async fn approve_in_browser(url: &str, choice: Choice) -> miauth::mock::Jour
     browser.open(url).unwrap();
     browser.journeys().await.remove(0).expect("browser walk")
 }
+
+/// Runs `miauth ARGS` with extra environment variables, lets the scripted user accept at the
+/// URL it prints, and returns how it ended and that URL.
+pub async fn accept_in_browser(args: &[&str], env: &[(&str, &str)]) -> (Finished, String) {
+    let mut run = spawn_miauth_with(args, env);
+    let url = run.authorization_url().await;
+    approve_in_browser(&url, Choice::Accept).await;
+    (run.finish().await, url)
+}
