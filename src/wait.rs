@@ -21,6 +21,9 @@ use crate::{AccessToken, Error, Instance, SessionId, User};
 /// The most the last check after the deadline or a cancellation may take: the wait never
 /// runs longer than this past its deadline.
 pub(crate) const LAST_CHECK_LIMIT: Duration = Duration::from_secs(5);
+/// While a browser waits for its page, a failed check is tried again at least this soon
+/// (unless the server asks for longer with `Retry-After`).
+const BROWSER_RETRY: Duration = Duration::from_secs(2);
 /// Backing off never waits longer than this between two checks.
 const MAX_BACKOFF: Duration = Duration::from_secs(60);
 
@@ -103,11 +106,16 @@ impl Wait<'_> {
                         }
                         Err(failure) if failure.transient && !(reason == Reason::Callback && failure.maybe_processed) => {
                             maybe_lost |= failure.maybe_processed;
-                            let delay = backoff
+                            let mut delay = backoff
                                 .get_or_insert_with(|| self.backoff())
                                 .next()
-                                .unwrap_or(MAX_BACKOFF)
-                                .max(failure.retry_after.unwrap_or_default());
+                                .unwrap_or(MAX_BACKOFF);
+                            if !browsers.is_empty() {
+                                // A browser waits for this answer: do not keep it at the
+                                // slower background pace.
+                                delay = delay.min(BROWSER_RETRY);
+                            }
+                            let delay = delay.max(failure.retry_after.unwrap_or_default());
                             tracing::debug!(error = %failure.error, ?delay, "check failed; trying again later");
                             (self.report)(Progress::Trouble { error: &failure.error, retry_in: delay });
                             // A browser still waiting gets the next try as its check.

@@ -238,3 +238,34 @@ async fn only_answers_that_may_have_spent_the_token_are_named_at_the_deadline() 
         assert_eq!(answer_lost, lost, "HTTP {status}");
     }
 }
+
+#[tokio::test]
+async fn a_refused_check_after_the_callback_is_retried_soon_while_the_browser_waits() {
+    // Beside a callback the background pace is 9 s; the browser must not wait that long.
+    let server = mock(MockConfig {
+        check_faults: vec![CheckFault::ServiceUnavailableHtml],
+        ..MockConfig::default()
+    })
+    .await;
+    let browser = Arc::new(miauth::mock::ScriptedBrowser::new(
+        miauth::mock::Choice::Accept,
+    ));
+    let started = Instant::now();
+    let creds = Login::new(Instance::parse(server.base_url()).unwrap())
+        .browser(browser.clone())
+        .timeout(Duration::from_secs(30))
+        .run()
+        .await
+        .unwrap();
+    assert_eq!(
+        server.issued_tokens(),
+        vec![creds.token.expose().to_owned()]
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(6),
+        "{:?}",
+        started.elapsed()
+    );
+    let journey = browser.journeys().await.remove(0).unwrap();
+    assert!(journey.last().unwrap().body.contains("You are logged in"));
+}

@@ -237,3 +237,27 @@ async fn a_busy_port_fails_at_once_with_a_local_error() {
     assert_eq!(err.exit_code(), 5);
     assert!(err.to_string().contains(&port.to_string()));
 }
+
+#[tokio::test]
+async fn the_callback_server_can_listen_on_ipv6_loopback() {
+    if std::net::TcpListener::bind("[::1]:0").is_err() {
+        eprintln!("skipping: this machine has no IPv6 loopback");
+        return;
+    }
+    let server = mock(MockConfig::default()).await;
+    let browser = Arc::new(ScriptedBrowser::new(Choice::Accept));
+    let creds = login_to(server.base_url())
+        .bind("::1".parse().unwrap())
+        .browser(browser.clone())
+        .run()
+        .await
+        .unwrap();
+    assert_eq!(
+        server.issued_tokens(),
+        vec![creds.token.expose().to_owned()]
+    );
+    let journey = browser.journeys().await.remove(0).unwrap();
+    let last = journey.last().unwrap();
+    assert!(last.url.starts_with("http://[::1]:"), "{}", last.url);
+    assert!(last.body.contains("You are logged in"));
+}
