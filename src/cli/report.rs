@@ -222,7 +222,7 @@ impl Reporter {
             return;
         }
         let header = if self.config.scripted {
-            "A scripted browser opens this URL and presses Accept:"
+            "The scripted browser visits this URL:"
         } else if self.config.no_display {
             "No browser can be opened here (no display); open this URL on any device to approve the login:"
         } else {
