@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use crate::authorize::{AuthorizationUrl, AuthorizeRequest, authorization_url};
 use crate::browser::{Browser, SystemBrowser};
-use crate::callback::{CallbackConfig, CallbackServer};
+use crate::callback::{CallbackConfig, CallbackServer, PageOutcome};
 use crate::check::InstanceClient;
 use crate::detect::Software;
 use crate::wait::Wait;
@@ -296,7 +296,7 @@ impl Login {
             None
         };
         // After binding, so a local problem (a busy port) is reported before any network one.
-        let mut cancel = cancel.unwrap_or_else(|| Box::pin(std::future::pending()));
+        let mut cancel = Sticky::new(cancel.unwrap_or_else(|| Box::pin(std::future::pending())));
         if detect {
             // Detection is bounded by the same deadline and cancellation as the wait.
             let detected = tokio::select! {
@@ -342,7 +342,7 @@ impl Login {
         } else {
             poll_interval
         };
-        let (token, user) = Wait {
+        let (waited, ending) = Wait {
             client: &client,
             session: &session,
             instance: &instance,
@@ -352,29 +352,57 @@ impl Login {
             deadline,
             report: &report,
         }
-        .run(cancel)
-        .await?;
-        tracing::info!(account = %user.handle(&instance), "token received");
+        .run(&mut cancel)
+        .await;
         let verify =
             verify.unwrap_or_else(|| permissions.names().iter().any(|p| p == "read:account"));
-        let (user, verified) = if verify {
-            match confirm(&client, &token).await? {
-                Ok(confirmed) => (confirmed, true),
-                Err(reason) => {
-                    report(Progress::Unconfirmed { reason: &reason });
-                    (user, false)
-                }
+        let result = match waited {
+            Ok((token, user)) => {
+                tracing::info!(account = %user.handle(&instance), "token received");
+                let confirmed = if verify {
+                    // Ctrl-C now must not lose the token: it is delivered unconfirmed.
+                    tokio::select! {
+                        confirmed = confirm(&client, &token) => confirmed,
+                        () = &mut cancel => Ok(Err("interrupted before /api/i answered".to_owned())),
+                    }
+                } else {
+                    Ok(Err(String::new()))
+                };
+                confirmed.map(|confirmed| {
+                    let (user, verified) = match confirmed {
+                        Ok(confirmed) => (confirmed, true),
+                        Err(reason) => {
+                            if verify {
+                                report(Progress::Unconfirmed { reason: &reason });
+                            }
+                            (user, false)
+                        }
+                    };
+                    Credentials {
+                        token,
+                        user,
+                        instance: instance.clone(),
+                        permissions,
+                        verified,
+                    }
+                })
             }
-        } else {
-            (user, false)
+            Err(e) => Err(e),
         };
-        Ok(Credentials {
-            token,
-            user,
-            instance,
-            permissions,
-            verified,
-        })
+        // The browser's page tells the final result, confirmation included.
+        ending
+            .close(match &result {
+                Ok(credentials) => PageOutcome::Success {
+                    account: credentials.handle(),
+                    instance: instance.authority(),
+                },
+                Err(e) => PageOutcome::Failure {
+                    message: e.to_string(),
+                    hint: e.hint(),
+                },
+            })
+            .await;
+        result
     }
 }
 
@@ -429,4 +457,35 @@ fn too_new_for<'a>(software: &Software, permissions: &'a Permissions) -> Vec<&'a
         .map(String::as_str)
         .filter(|name| crate::permission::introduced_in(name).is_some_and(|since| version < since))
         .collect()
+}
+
+/// A cancellation that, once it has happened, stays happened: the wait, the detection before it
+/// and the confirmation after it all watch the same one.
+pub(crate) struct Sticky {
+    pending: Option<Cancel>,
+}
+
+impl Sticky {
+    fn new(cancel: Cancel) -> Self {
+        Sticky {
+            pending: Some(cancel),
+        }
+    }
+}
+
+impl Future for Sticky {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> std::task::Poll<()> {
+        let Some(pending) = self.pending.as_mut() else {
+            return std::task::Poll::Ready(());
+        };
+        match pending.as_mut().poll(cx) {
+            std::task::Poll::Ready(()) => {
+                self.pending = None;
+                std::task::Poll::Ready(())
+            }
+            std::task::Poll::Pending => std::task::Poll::Pending,
+        }
+    }
 }

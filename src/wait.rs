@@ -15,7 +15,7 @@ use tokio::time::Instant;
 
 use crate::callback::{CallbackHit, CallbackServer, PageOutcome};
 use crate::check::{CheckFailure, CheckOutcome, InstanceClient};
-use crate::flow::{Cancel, Progress};
+use crate::flow::{Progress, Sticky};
 use crate::{AccessToken, Error, Instance, SessionId, User};
 
 /// The most the last check after the deadline or a cancellation may take: the wait never
@@ -24,6 +24,9 @@ pub(crate) const LAST_CHECK_LIMIT: Duration = Duration::from_secs(5);
 /// While a browser waits for its page, a failed check is tried again at least this soon
 /// (unless the server asks for longer with `Retry-After`).
 const BROWSER_RETRY: Duration = Duration::from_secs(2);
+/// While a browser waits, a `Retry-After` is honoured up to this long: the browser's
+/// connection does not last for ever.
+const BROWSER_RETRY_LIMIT: Duration = Duration::from_secs(20);
 /// Backing off never waits longer than this between two checks.
 const MAX_BACKOFF: Duration = Duration::from_secs(60);
 
@@ -49,26 +52,47 @@ enum Reason {
     Callback,
 }
 
-impl Wait<'_> {
-    /// Waits until the token arrives, the wait ends or `cancel` completes; stops the callback
-    /// server either way.
-    pub async fn run(mut self, cancel: Cancel) -> Result<(AccessToken, User), Error> {
-        let mut server = self.server.take();
-        let (result, browsers) = self.wait(&mut server, cancel).await;
-        self.answer(browsers, &result);
-        if let Some(mut server) = server {
-            // Browsers that came back while the wait was ending get the same answer.
-            self.answer(server.queued_hits(), &result);
+/// What is left once the wait is over: browsers still owed their page, and the server.
+#[must_use = "the waiting browsers must be told how the login ended"]
+pub(crate) struct Ending {
+    browsers: Vec<CallbackHit>,
+    server: Option<CallbackServer>,
+}
+
+impl Ending {
+    /// Tells every waiting browser (and any that came back while the wait was ending) how the
+    /// login ended, then stops the callback server.
+    pub async fn close(mut self, outcome: PageOutcome) {
+        for hit in self.browsers.drain(..) {
+            hit.respond(outcome.clone());
+        }
+        if let Some(mut server) = self.server.take() {
+            for hit in server.queued_hits() {
+                hit.respond(outcome.clone());
+            }
             server.shutdown().await;
         }
-        result
+    }
+}
+
+impl Wait<'_> {
+    /// Waits until the token arrives, the wait ends or `cancel` completes. The browsers that
+    /// came back are answered only when the caller closes the [`Ending`], so the page can
+    /// tell the final result (after the token is confirmed, say).
+    pub async fn run(
+        mut self,
+        cancel: &mut Sticky,
+    ) -> (Result<(AccessToken, User), Error>, Ending) {
+        let mut server = self.server.take();
+        let (result, browsers) = self.wait(&mut server, cancel).await;
+        (result, Ending { browsers, server })
     }
 
     /// The wait itself; returns the result and the browsers still waiting to be told it.
     async fn wait(
         &self,
         server: &mut Option<CallbackServer>,
-        mut cancel: Cancel,
+        cancel: &mut Sticky,
     ) -> (Result<(AccessToken, User), Error>, Vec<CallbackHit>) {
         let mut slot: Option<(CheckFuture, Reason)> = None;
         let mut browsers: Vec<CallbackHit> = Vec::new();
@@ -80,7 +104,7 @@ impl Wait<'_> {
         loop {
             tokio::select! {
                 biased;
-                () = &mut cancel => {
+                () = &mut *cancel => {
                     let otherwise = Error::Interrupted { answer_lost: maybe_lost };
                     return (self.last_check(slot.take(), otherwise).await, browsers);
                 }
@@ -91,7 +115,16 @@ impl Wait<'_> {
                             return (Ok((token, user)), browsers);
                         }
                         Ok(CheckOutcome::NotApproved) if reason == Reason::Callback => {
-                            let e = Error::ApprovedWithoutToken { instance: self.instance.to_string() };
+                            let instance = self.instance.to_string();
+                            // An earlier answer lost on the way may have carried the token.
+                            let e = if maybe_lost {
+                                Error::CheckAnswerLost {
+                                    instance,
+                                    reason: "an earlier check's answer was lost on the way, and the token is handed out once".into(),
+                                }
+                            } else {
+                                Error::ApprovedWithoutToken { instance }
+                            };
                             return (Err(e), browsers);
                         }
                         Ok(CheckOutcome::NotApproved) if !browsers.is_empty() => {
@@ -110,12 +143,14 @@ impl Wait<'_> {
                                 .get_or_insert_with(|| self.backoff())
                                 .next()
                                 .unwrap_or(MAX_BACKOFF);
-                            if !browsers.is_empty() {
+                            let asked = failure.retry_after.unwrap_or_default();
+                            if browsers.is_empty() {
+                                delay = delay.max(asked);
+                            } else {
                                 // A browser waits for this answer: do not keep it at the
-                                // slower background pace.
-                                delay = delay.min(BROWSER_RETRY);
+                                // background pace, nor past what its connection may last.
+                                delay = delay.min(BROWSER_RETRY).max(asked.min(BROWSER_RETRY_LIMIT));
                             }
-                            let delay = delay.max(failure.retry_after.unwrap_or_default());
                             tracing::debug!(error = %failure.error, ?delay, "check failed; trying again later");
                             (self.report)(Progress::Trouble { error: &failure.error, retry_in: delay });
                             // A browser still waiting gets the next try as its check.
@@ -199,11 +234,11 @@ impl Wait<'_> {
             }
             Ok(Ok(CheckOutcome::NotApproved)) if lost => Err(with_answer_lost(otherwise)),
             Ok(Ok(CheckOutcome::NotApproved)) => Err(otherwise),
-            // The instance is gone: that says more than the deadline.
+            // The instance is gone: that says more than the deadline (but a Ctrl-C stays one).
             Ok(Err(CheckFailure {
                 error: e @ (Error::Unreachable { .. } | Error::Tls { .. }),
                 ..
-            })) => Err(e),
+            })) if matches!(otherwise, Error::Deadline { .. }) => Err(e),
             Ok(Err(failure)) => {
                 tracing::debug!(error = %failure.error, "the last check failed");
                 if lost || failure.maybe_processed {
@@ -216,22 +251,6 @@ impl Wait<'_> {
                 tracing::debug!("the last check timed out");
                 Err(with_answer_lost(otherwise))
             }
-        }
-    }
-
-    /// Tells every waiting browser how the login ended.
-    fn answer(&self, browsers: Vec<CallbackHit>, result: &Result<(AccessToken, User), Error>) {
-        for hit in browsers {
-            hit.respond(match result {
-                Ok((_, user)) => PageOutcome::Success {
-                    account: user.handle(self.instance),
-                    instance: self.instance.authority(),
-                },
-                Err(e) => PageOutcome::Failure {
-                    message: e.to_string(),
-                    hint: e.hint(),
-                },
-            });
         }
     }
 }

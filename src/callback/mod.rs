@@ -34,7 +34,7 @@ pub const MAX_BUF: usize = 16 * 1024;
 /// No connection lives longer, even one whose callback waits for the check.
 pub const MAX_CONNECTION_TIME: Duration = Duration::from_secs(60);
 /// After the login ends, how long the outcome page stays available to a browser on its way.
-const OUTCOME_GRACE: Duration = Duration::from_secs(3);
+const OUTCOME_GRACE: Duration = Duration::from_secs(2);
 
 /// Where and for whom the callback server listens.
 #[derive(Clone, Debug)]

@@ -141,26 +141,55 @@ async fn handle(
     }
     tracing::debug!("valid callback received");
     let (respond, outcome) = oneshot::channel();
-    state.results.unshown.fetch_add(1, Ordering::SeqCst);
+    // Owed a page from now on; the guard settles the debt on every way out, a browser that
+    // goes away included, unless the page is parked for the browser to fetch.
+    let owed = Owed::new(&state.results);
     if state.hits.send(CallbackHit { respond }).await.is_err() {
-        state.results.one_less();
         return html(StatusCode::GONE, &finished_page(&state.app_name));
     }
     let Ok(outcome) = outcome.await else {
-        state.results.one_less();
         return html(StatusCode::GONE, &finished_page(&state.app_name));
     };
     let Ok(id) = crate::secret::random_hex(16) else {
-        state.results.one_less();
         return page_of(&state.app_name, &outcome);
     };
     state.results.lock().insert(id.clone(), (outcome, false));
+    owed.parked();
     // The session leaves the address bar and the history: the outcome has its own clean URL.
     (
         StatusCode::SEE_OTHER,
         [(header::LOCATION, format!("{}/done/{id}", state.path))],
     )
         .into_response()
+}
+
+/// One browser owed its outcome page, counted in [`Results`] while it lives.
+struct Owed<'a> {
+    results: &'a Results,
+    parked: bool,
+}
+
+impl<'a> Owed<'a> {
+    fn new(results: &'a Results) -> Self {
+        results.unshown.fetch_add(1, Ordering::SeqCst);
+        Owed {
+            results,
+            parked: false,
+        }
+    }
+
+    /// The page waits under its id; showing it settles the debt.
+    fn parked(mut self) {
+        self.parked = true;
+    }
+}
+
+impl Drop for Owed<'_> {
+    fn drop(&mut self) {
+        if !self.parked {
+            self.results.one_less();
+        }
+    }
 }
 
 /// `GET /cb/<hex>/done/<id>`: the page that tells how the login ended.

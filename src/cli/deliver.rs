@@ -86,28 +86,34 @@ pub(crate) fn deliver(reporter: &Reporter, credentials: &Credentials, to: &Desti
                     json!(to.file.as_deref().map(Path::display).map(|p| p.to_string()));
                 event["github_output"] = json!(to.github_output.as_ref().map(|(name, _)| name));
             }
-            reporter.finish(Some(event));
-            exit::SUCCESS
+            match reporter.finish(Some(event)) {
+                Ok(()) => exit::SUCCESS,
+                Err(e) => stdout_failed(reporter, &e),
+            }
         }
         None if elsewhere => {
-            reporter.finish(None);
+            let _ = reporter.finish(None);
             exit::SUCCESS
         }
         None => {
-            reporter.finish(None);
+            let _ = reporter.finish(None);
             match write_stdout(&text) {
                 Ok(()) => exit::SUCCESS,
-                Err(e) => {
-                    reporter.error(&Error::WriteOutput {
-                        path: "standard output".into(),
-                        reason: e.to_string(),
-                    });
-                    exit::LOCAL
-                }
+                Err(e) => stdout_failed(reporter, &e),
             }
         }
         Some(e) => rescue(reporter, credentials, &text, &e),
     }
+}
+
+/// stdout took nothing (a closed pipe, say): the token could not be delivered; say so.
+fn stdout_failed(reporter: &Reporter, e: &std::io::Error) -> u8 {
+    let e = Error::WriteOutput {
+        path: "standard output".into(),
+        reason: e.to_string(),
+    };
+    reporter.error(&e);
+    e.exit_code()
 }
 
 /// The chosen place failed after the token was handed out: deliver it on stdout instead.
@@ -120,9 +126,13 @@ fn rescue(reporter: &Reporter, credentials: &Credentials, text: &str, e: &Error)
     if reporter.events() {
         let mut event = error_event(e, code);
         event["result"] = success_json(credentials);
-        reporter.finish(Some(event));
+        if let Err(e) = reporter.finish(Some(event)) {
+            reporter.say_always(&format!(
+                "miauth: error: cannot write to standard output either: {e}"
+            ));
+        }
     } else {
-        reporter.finish(None);
+        let _ = reporter.finish(None);
         if let Err(e) = write_stdout(text) {
             reporter.say_always(&format!(
                 "miauth: error: cannot write to standard output either: {e}"

@@ -35,6 +35,17 @@ pub fn run() -> u8 {
                 .unwrap_or("invalid arguments");
             let first = first.strip_prefix("error: ").unwrap_or(first);
             eprintln!("miauth: error: {first}; see `miauth --help`");
+            // A program reading --events still gets its one final event.
+            if std::env::args().any(|a| a == "--events") {
+                let event = serde_json::json!({
+                    "event": "error",
+                    "code": exit::USAGE,
+                    "kind": "usage",
+                    "message": first,
+                    "hint": "see `miauth --help`",
+                });
+                let _ = deliver::write_stdout(&format!("{event}\n"));
+            }
             return exit::USAGE;
         }
         Err(e) => {
@@ -202,7 +213,8 @@ impl Start {
     fn fail_early(&self, e: &Error, out: &OutputArgs) -> u8 {
         let code = e.exit_code();
         self.reporter.error(e);
-        self.reporter
+        let _ = self
+            .reporter
             .finish(out.events.then(|| error_event(e, code)));
         code
     }
@@ -249,7 +261,8 @@ impl Start {
                     _ => e.exit_code(),
                 };
                 self.reporter.error(&e);
-                self.reporter
+                let _ = self
+                    .reporter
                     .finish(out.events.then(|| error_event(&e, code)));
                 code
             }

@@ -124,7 +124,7 @@ impl Reporter {
                 callback,
                 timeout,
             } => {
-                self.event(json!({
+                let _ = self.event(json!({
                     "event": "authorize",
                     "url": url.as_str(),
                     "callback": callback,
@@ -181,7 +181,7 @@ impl Reporter {
                 }
             }
             Progress::Waiting { remaining } => {
-                self.event(json!({"event": "waiting", "remaining_secs": remaining.as_secs()}));
+                let _ = self.event(json!({"event": "waiting", "remaining_secs": remaining.as_secs()}));
                 if !self.spinning() && self.due(|s| &mut s.last_plain) {
                     self.say(&format!(
                         "Still waiting for approval; {} left.",
@@ -190,7 +190,7 @@ impl Reporter {
                 }
             }
             Progress::Trouble { error, retry_in } => {
-                self.event(json!({
+                let _ = self.event(json!({
                     "event": "retrying",
                     "message": error.to_string(),
                     "retry_in_secs": retry_in.as_secs(),
@@ -204,7 +204,7 @@ impl Reporter {
                 }
             }
             Progress::CallbackReceived => {
-                self.event(json!({"event": "callback"}));
+                let _ = self.event(json!({"event": "callback"}));
                 self.say("The browser came back; fetching the token...");
             }
             Progress::LastCheck => {
@@ -301,21 +301,24 @@ impl Reporter {
     }
 
     /// One line of `--events` output.
-    fn event(&self, value: Value) {
+    fn event(&self, value: Value) -> std::io::Result<()> {
         if !self.config.events || self.state().finished {
-            return;
+            return Ok(());
         }
         let mut out = std::io::stdout().lock();
-        let _ = writeln!(out, "{value}").and_then(|()| out.flush());
+        writeln!(out, "{value}").and_then(|()| out.flush())
     }
 
     /// The login ended: the spinner goes; with `--events`, the one final event is written.
-    pub fn finish(&self, last_event: Option<Value>) {
+    /// An error means the final event (which may hold the token) could not be written.
+    pub fn finish(&self, last_event: Option<Value>) -> std::io::Result<()> {
         self.stop_spinner();
-        if let Some(value) = last_event {
-            self.event(value);
-        }
+        let written = match last_event {
+            Some(value) => self.event(value),
+            None => Ok(()),
+        };
         self.state().finished = true;
+        written
     }
 
     pub fn events(&self) -> bool {

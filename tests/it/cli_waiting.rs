@@ -295,3 +295,61 @@ async fn events_say_where_the_token_went_when_it_is_not_in_them() {
         done.stdout
     );
 }
+
+#[tokio::test]
+async fn sigterm_stays_143_when_the_instance_is_gone_at_the_last_check() {
+    let server = mock(MockConfig::default()).await;
+    let mut run = spawn_miauth(&["login", server.base_url(), "--no-browser", "--events"]);
+    run.authorization_url().await;
+    server.shutdown().await;
+    run.signal("TERM");
+    let done = run.finish().await;
+    assert_eq!(done.code, Some(143), "{}", done.stderr);
+    let events = events(&done.stdout);
+    assert_eq!(events.last().unwrap()["code"], 143);
+}
+
+#[tokio::test]
+async fn a_usage_error_still_gives_events_their_one_final_event() {
+    let done = spawn_miauth(&["login", "misskey.io", "--events", "--timeout", "soon"])
+        .finish()
+        .await;
+    assert_eq!(done.code, Some(2), "{}", done.stderr);
+    let events = events(&done.stdout);
+    assert_eq!(events.len(), 1, "{}", done.stdout);
+    assert_eq!(events[0]["event"], "error");
+    assert_eq!(events[0]["code"], 2);
+}
+
+#[tokio::test]
+async fn a_closed_stdout_for_the_final_event_is_exit_5_not_success() {
+    use tokio::io::AsyncBufReadExt;
+    let server = mock(MockConfig::default()).await;
+    let mut run = spawn_miauth(&[
+        "login",
+        server.base_url(),
+        "--no-browser",
+        "--no-callback",
+        "--poll-interval",
+        "1s",
+        "--events",
+    ]);
+    let url = run.authorization_url().await;
+    // The reader goes away after the first event, as `| head -n 1` would.
+    let stdout = run.child.stdout.take().unwrap();
+    let mut first = String::new();
+    tokio::io::BufReader::new(stdout)
+        .read_line(&mut first)
+        .await
+        .unwrap();
+    assert!(first.contains("\"authorize\""), "{first}");
+    server.approve(&session_of(&url)).unwrap();
+    let status = tokio::time::timeout(std::time::Duration::from_secs(20), run.child.wait())
+        .await
+        .unwrap()
+        .unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    let stderr = run.stderr.lock().unwrap().clone();
+    assert_eq!(status.code(), Some(5), "{stderr}");
+    assert!(stderr.contains("cannot write standard output"), "{stderr}");
+}

@@ -261,3 +261,24 @@ async fn the_callback_server_can_listen_on_ipv6_loopback() {
     assert!(last.url.starts_with("http://[::1]:"), "{}", last.url);
     assert!(last.body.contains("You are logged in"));
 }
+
+#[tokio::test]
+async fn the_browser_page_tells_the_final_result_after_the_token_is_checked() {
+    // The check hands out a token that /api/i then rejects: the page must not say "logged in".
+    let server = mock(MockConfig {
+        tokens_work: false,
+        ..MockConfig::default()
+    })
+    .await;
+    let browser = Arc::new(ScriptedBrowser::new(Choice::Accept));
+    let err = login_to(server.base_url())
+        .browser(browser.clone())
+        .run()
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::TokenRejected { .. }), "{err:?}");
+    let journey = browser.journeys().await.remove(0).unwrap();
+    let page = &journey.last().unwrap().body;
+    assert!(page.contains("did not complete"), "{page}");
+    assert!(page.contains("does not accept the token"), "{page}");
+}
