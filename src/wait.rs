@@ -142,7 +142,8 @@ impl Wait<'_> {
                             let mut delay = backoff
                                 .get_or_insert_with(|| self.backoff())
                                 .next()
-                                .unwrap_or(MAX_BACKOFF);
+                                .unwrap_or(MAX_BACKOFF)
+                                .min(MAX_BACKOFF);
                             let asked = failure.retry_after.unwrap_or_default();
                             if browsers.is_empty() {
                                 delay = delay.max(asked);
