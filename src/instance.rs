@@ -31,7 +31,7 @@ impl Instance {
         let has_scheme = trimmed.contains("://");
         if !has_scheme && trimmed.contains('@') {
             return Err(refuse(
-                "this looks like an account handle, not the address of a server",
+                "this looks like an account handle, not the address of a server (miauth login looks handles up)",
             ));
         }
         let with_scheme = if has_scheme {

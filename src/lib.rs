@@ -32,6 +32,7 @@ mod client;
 pub mod detect;
 mod error;
 mod flow;
+pub mod handle;
 pub mod instance;
 pub mod mock;
 pub mod output;

@@ -15,6 +15,7 @@ use std::sync::atomic::{AtomicU8, Ordering};
 
 use clap::Parser;
 use miauth::browser::{Browser, NoBrowser, SystemBrowser, can_open_browser};
+use miauth::handle::Handle;
 use miauth::mock::{Choice, MockConfig, MockServer, Quirks, ScriptedBrowser};
 use miauth::{Error, Instance, Login, Permissions, exit};
 
@@ -86,7 +87,7 @@ pub fn run() -> u8 {
                     allow_unknown_permission,
                     instance_args: &instance_args,
                 };
-                match prepare_login(asked) {
+                match prepare_login(asked, &start.reporter).await {
                     Ok(login) => start.run(login, &wait, &out).await,
                     Err(e) => start.fail_early(&e, &out),
                 }
@@ -116,38 +117,57 @@ struct Asked<'a> {
     instance_args: &'a InstanceArgs,
 }
 
-/// Checks every input before anything is opened or sent.
-fn prepare_login(asked: Asked<'_>) -> Result<Login, Error> {
-    let instance = Instance::parse(asked.instance)?;
+/// Checks every input before anything is opened or sent; an account handle is looked up
+/// (WebFinger) last, once everything else is known to be usable.
+async fn prepare_login(asked: Asked<'_>, reporter: &Reporter) -> Result<Login, Error> {
     let permissions = if asked.permissions.is_empty() {
         Permissions::default()
     } else {
         Permissions::resolve(asked.permissions, asked.allow_unknown_permission)?
     };
     miauth::authorize::validate_app(&asked.name, asked.icon.as_deref())?;
+    let args = asked.instance_args;
+    let pem = match &args.ca_cert {
+        Some(path) => {
+            let refuse = |reason: String| Error::InvalidOption {
+                option: "--ca-cert",
+                input: path.display().to_string(),
+                reason,
+            };
+            let pem = std::fs::read(path).map_err(|e| refuse(e.to_string()))?;
+            match reqwest::Certificate::from_pem_bundle(&pem) {
+                Ok(certs) if !certs.is_empty() => Some((pem, certs)),
+                _ => return Err(refuse("no PEM certificate could be read from it".into())),
+            }
+        }
+        None => None,
+    };
+    let instance = match Handle::parse(asked.instance) {
+        Some(handle) => {
+            let roots = pem
+                .as_ref()
+                .map(|(_, certs)| certs.as_slice())
+                .unwrap_or(&[]);
+            let instance = miauth::handle::resolve(&handle, roots).await?;
+            reporter.say(&format!("{handle} lives on {instance}."));
+            instance
+        }
+        None => Instance::parse(asked.instance)?,
+    };
     let mut login = Login::new(instance)
         .name(asked.name)
         .permissions(permissions);
     if let Some(icon) = asked.icon {
         login = login.icon(icon);
     }
-    let args = asked.instance_args;
     if args.skip_detect {
         login = login.skip_detect();
     }
     if args.verify || args.no_verify {
         login = login.verify(args.verify);
     }
-    if let Some(path) = &args.ca_cert {
-        let refuse = |reason: String| Error::InvalidOption {
-            option: "--ca-cert",
-            input: path.display().to_string(),
-            reason,
-        };
-        let pem = std::fs::read(path).map_err(|e| refuse(e.to_string()))?;
-        login = login
-            .ca_certificates_pem(&pem)
-            .map_err(|_| refuse("no PEM certificate could be read from it".into()))?;
+    if let Some((pem, _)) = pem {
+        login = login.ca_certificates_pem(&pem)?;
     }
     Ok(login)
 }

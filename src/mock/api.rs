@@ -390,6 +390,39 @@ pub(super) async fn nodeinfo(
     )
 }
 
+/// `GET /.well-known/webfinger?resource=acct:USER@HOST`: where the approving account lives.
+pub(super) async fn webfinger(
+    State(state): State<Arc<MockState>>,
+    axum::extract::RawQuery(query): axum::extract::RawQuery,
+) -> Response {
+    let resource = url::form_urlencoded::parse(query.unwrap_or_default().as_bytes())
+        .find(|(k, _)| k == "resource")
+        .map(|(_, v)| v.into_owned())
+        .unwrap_or_default();
+    let user = resource
+        .strip_prefix("acct:")
+        .and_then(|acct| acct.split_once('@'))
+        .map(|(user, _)| user.to_owned());
+    if user.as_deref() != Some(state.config.username.as_str()) {
+        return api_json(StatusCode::NOT_FOUND, json!({"error": "not found"}));
+    }
+    let base = &state.base_url;
+    let username = &state.config.username;
+    (
+        StatusCode::OK,
+        [(header::CONTENT_TYPE, "application/jrd+json; charset=utf-8")],
+        json!({
+            "subject": resource,
+            "links": [
+                {"rel": "self", "type": "application/activity+json", "href": format!("{base}/users/9x8y7z6w5v4u3t2s")},
+                {"rel": "http://webfinger.net/rel/profile-page", "type": "text/html", "href": format!("{base}/@{username}")},
+            ],
+        })
+        .to_string(),
+    )
+        .into_response()
+}
+
 /// Anything else.
 pub(crate) async fn not_found() -> Response {
     (

@@ -418,6 +418,7 @@ fn router(state: Arc<MockState>) -> Router {
         .route("/api/i", any(api::i))
         .route("/.well-known/nodeinfo", get(api::nodeinfo_links))
         .route("/nodeinfo/{version}", get(api::nodeinfo))
+        .route("/.well-known/webfinger", get(api::webfinger))
         .fallback(api::not_found)
         .with_state(state)
 }

@@ -429,3 +429,29 @@ async fn ctrl_c_and_the_deadline_also_end_detection() {
         started.elapsed()
     );
 }
+
+#[tokio::test]
+async fn an_account_handle_is_looked_up_with_webfinger() {
+    let server = mock(MockConfig::default()).await;
+    let authority = server.base_url().trim_start_matches("http://");
+    let handle = format!("@alice@{authority}");
+    let (done, _) = accept_in_browser(&["login", &handle, "--no-browser"], &[]).await;
+    assert_eq!(done.code, Some(0), "{}", done.stderr);
+    assert!(
+        done.stderr
+            .contains(&format!("{handle} lives on {}.", server.base_url())),
+        "{}",
+        done.stderr
+    );
+    assert_eq!(done.stdout, format!("{}\n", server.issued_tokens()[0]));
+
+    let done = spawn_miauth(&["login", &format!("@nobody@{authority}"), "--no-browser"])
+        .finish()
+        .await;
+    assert_eq!(done.code, Some(2), "{}", done.stderr);
+    assert!(
+        done.stderr.contains("knows no such account"),
+        "{}",
+        done.stderr
+    );
+}
