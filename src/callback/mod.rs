@@ -152,7 +152,7 @@ impl CallbackServer {
         queued
     }
 
-    /// Stops listening. An outcome page not yet shown gets [`OUTCOME_GRACE`] to be fetched;
+    /// Stops listening. An outcome page not yet shown gets two seconds to be fetched;
     /// open connections are then dropped, whatever they are doing.
     pub async fn shutdown(mut self) {
         self.hits.close();
