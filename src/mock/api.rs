@@ -197,6 +197,15 @@ pub(super) async fn check(
             format!("<html><body><h1>{code}</h1></body></html>"),
         )
             .into_response(),
+        Some(CheckFault::SpendThen502) => {
+            let _spent = state.fetch_token(&session);
+            (
+                StatusCode::BAD_GATEWAY,
+                [(header::CONTENT_TYPE, "text/html")],
+                "<html><body><h1>502 Bad Gateway</h1></body></html>",
+            )
+                .into_response()
+        }
         Some(CheckFault::NeverEnds) => (
             StatusCode::OK,
             [(header::CONTENT_TYPE, "application/json")],
@@ -266,6 +275,7 @@ pub(super) async fn i(
     if let Some(problem) = body_problem(&headers, &body) {
         return problem;
     }
+    tokio::time::sleep(state.config.api_i_delay).await;
     let bearer = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())

@@ -65,6 +65,9 @@ pub enum CheckFault {
     NeverEnds,
     /// This status with an HTML page, as a proxy or CDN writes it.
     HtmlStatus(u16),
+    /// The token is handed out (and so spent), but a proxy answers 502 instead: the answer
+    /// that carried it is lost on the way.
+    SpendThen502,
 }
 
 /// What the fake instance is and how it behaves.
@@ -92,6 +95,8 @@ pub struct MockConfig {
     pub based_misskey_version: Option<String>,
     /// Whether `/api/i` accepts the tokens the check hands out (a broken server does not).
     pub tokens_work: bool,
+    /// How long `/api/i` takes to answer.
+    pub api_i_delay: std::time::Duration,
     /// `/api/meta` refused by a CDN (403 with HTML), as some large instances do for clients
     /// they do not know.
     pub meta_blocked: bool,
@@ -175,6 +180,7 @@ impl Default for MockConfig {
             miauth: true,
             based_misskey_version: None,
             tokens_work: true,
+            api_i_delay: std::time::Duration::ZERO,
             meta_blocked: false,
         }
     }

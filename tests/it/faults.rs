@@ -269,3 +269,131 @@ async fn a_refused_check_after_the_callback_is_retried_soon_while_the_browser_wa
     let journey = browser.journeys().await.remove(0).unwrap();
     assert!(journey.last().unwrap().body.contains("You are logged in"));
 }
+
+#[tokio::test]
+async fn an_answer_lost_after_the_token_was_spent_is_named_not_blamed_on_the_server() {
+    // Polling: the approval came, the check spent the token, and a proxy lost the answer.
+    let server = mock(MockConfig {
+        check_faults: vec![CheckFault::SpendThen502],
+        ..MockConfig::default()
+    })
+    .await;
+    let approver = Arc::new(server);
+    let observer_server = approver.clone();
+    let err = Login::new(Instance::parse(approver.base_url()).unwrap())
+        .skip_detect()
+        .without_callback()
+        .poll_interval(Duration::from_secs(1))
+        .timeout(Duration::from_secs(3))
+        .browser(Arc::new(NoBrowser))
+        .on_progress(Arc::new(move |step: &Progress<'_>| {
+            if let Progress::Authorize { url, .. } = step {
+                observer_server.approve(&session_of(url.as_str())).unwrap();
+            }
+        }))
+        .run()
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::Deadline {
+                answer_lost: true,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert!(
+        err.hint().unwrap().contains("revoke that token"),
+        "{:?}",
+        err.hint()
+    );
+
+    // A callback after such a loss: the check finds nothing, and the lost answer is named.
+    let server = mock(MockConfig {
+        check_faults: vec![CheckFault::SpendThen502],
+        ..MockConfig::default()
+    })
+    .await;
+    let (session_tx, session_rx) = std::sync::mpsc::channel::<String>();
+    let browser = Arc::new(DelayedAccept {
+        delay: Duration::from_millis(1800),
+        sessions: Mutex::new(Some(session_tx)),
+    });
+    let login = Login::new(Instance::parse(server.base_url()).unwrap())
+        .skip_detect()
+        .poll_interval(Duration::from_secs(1))
+        .timeout(Duration::from_secs(20))
+        .browser(browser);
+    let task = tokio::spawn(login.run());
+    let session = tokio::task::spawn_blocking(move || session_rx.recv().unwrap())
+        .await
+        .unwrap();
+    server.approve(&session).unwrap();
+    let err = task.await.unwrap().unwrap_err();
+    assert!(matches!(err, Error::CheckAnswerLost { .. }), "{err:?}");
+}
+
+/// Reports the session at once; after `delay` plays the browser coming back from an approval
+/// made earlier (whose token the background poll, every 3 s, has spent and lost by then).
+struct DelayedAccept {
+    delay: Duration,
+    sessions: Mutex<Option<std::sync::mpsc::Sender<String>>>,
+}
+
+impl miauth::browser::Browser for DelayedAccept {
+    fn open(&self, url: &str) -> Result<(), String> {
+        let session = session_of(url);
+        if let Some(tx) = self.sessions.lock().unwrap().take() {
+            tx.send(session.clone()).unwrap();
+        }
+        let callback = crate::support::query_param(url, "callback").unwrap();
+        let delay = self.delay;
+        tokio::spawn(async move {
+            tokio::time::sleep(delay + Duration::from_secs(2)).await;
+            let http = reqwest::Client::builder().no_proxy().build().unwrap();
+            let _ = http
+                .get(format!("{callback}?session={session}"))
+                .send()
+                .await;
+        });
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn ctrl_c_while_the_token_is_confirmed_delivers_it_unconfirmed() {
+    let server = mock(MockConfig {
+        api_i_delay: Duration::from_secs(20),
+        ..MockConfig::default()
+    })
+    .await;
+    let mut run = spawn_miauth(&["login", server.base_url(), "--no-browser"]);
+    let url = run.authorization_url().await;
+    let browser = miauth::mock::ScriptedBrowser::new(miauth::mock::Choice::Accept);
+    miauth::browser::Browser::open(&browser, &url).unwrap();
+    // The token is fetched at once; /api/i then takes 20 s.
+    for _ in 0..50 {
+        if !server.check_spans().is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let started = Instant::now();
+    run.signal("INT");
+    let done = run.finish().await;
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(done.code, Some(0), "{}", done.stderr);
+    assert_eq!(done.stdout, format!("{}\n", server.issued_tokens()[0]));
+    assert!(
+        done.stderr.contains("could not be confirmed (interrupted"),
+        "{}",
+        done.stderr
+    );
+}
