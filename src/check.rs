@@ -12,8 +12,6 @@ use crate::{AccessToken, Error, Instance, SessionId};
 
 pub use crate::client::InstanceClient;
 
-const CHECK: &str = "the token check (POST /api/miauth/…/check)";
-
 /// The account a token belongs to, read leniently: large instances add many fields.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct User {
@@ -110,7 +108,6 @@ impl InstanceClient {
     fn unexpected(&self, detail: String) -> Error {
         Error::UnexpectedAnswer {
             instance: self.instance.to_string(),
-            request: CHECK,
             detail,
         }
     }

@@ -147,22 +147,18 @@ pub(crate) fn describe(e: &reqwest::Error) -> String {
     }
 }
 
-pub(crate) fn is_tls(e: &reqwest::Error) -> bool {
-    caused_by_tls(e)
-}
-
 /// Whether a rustls error is somewhere in the chain, looking inside I/O errors too (their
 /// `source()` skips the error they wrap).
-fn caused_by_tls(e: &(dyn std::error::Error + 'static)) -> bool {
+pub(crate) fn is_tls(e: &(dyn std::error::Error + 'static)) -> bool {
     if e.is::<rustls::Error>() {
         return true;
     }
     if let Some(inner) = e
         .downcast_ref::<std::io::Error>()
         .and_then(|io| io.get_ref())
-        && caused_by_tls(inner)
+        && is_tls(inner)
     {
         return true;
     }
-    e.source().is_some_and(caused_by_tls)
+    e.source().is_some_and(is_tls)
 }

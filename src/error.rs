@@ -71,12 +71,8 @@ pub enum Error {
     Tls { instance: String, reason: String },
 
     /// The instance answered, but not as a MiAuth server does.
-    #[error("{instance} gave an unexpected answer to {request}: {detail}")]
-    UnexpectedAnswer {
-        instance: String,
-        request: &'static str,
-        detail: String,
-    },
+    #[error("{instance} gave an unexpected answer to the token check: {detail}")]
+    UnexpectedAnswer { instance: String, detail: String },
 
     /// The check request was sent but its answer was lost, so a token may exist that nobody holds.
     #[error("the answer of {instance} to the token check was lost: {reason}")]
