@@ -129,6 +129,14 @@ impl Quirks {
 }
 
 impl MockConfig {
+    /// This configuration with `faults` for its first check requests.
+    pub fn with_check_faults(self, faults: Vec<CheckFault>) -> Self {
+        MockConfig {
+            check_faults: faults,
+            ..self
+        }
+    }
+
     /// This configuration with `quirks`.
     pub fn with_quirks(self, quirks: Quirks) -> Self {
         MockConfig { quirks, ..self }

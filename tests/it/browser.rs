@@ -7,13 +7,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use fantoccini::Locator;
+use miauth::Error;
 use miauth::browser::Browser;
 use miauth::mock::{MockConfig, Quirks};
-use miauth::{Error, Instance, Login};
 use tokio::sync::mpsc;
 
 use crate::support::chrome::{self, Chrome};
-use crate::support::{mock, query_param};
+use crate::support::{assert_issued, login_to, mock, query_param};
 
 /// Hands the authorisation URL to the test, which drives Chromium to it.
 struct ToTheTest(mpsc::UnboundedSender<String>);
@@ -35,7 +35,7 @@ async fn start_login(
 ) {
     let server = mock(config).await;
     let (tx, mut rx) = mpsc::unbounded_channel();
-    let login = Login::new(Instance::parse(server.base_url()).unwrap())
+    let login = login_to(&server)
         .name("miauth e2e")
         .timeout(timeout)
         .browser(Arc::new(ToTheTest(tx)));
@@ -77,10 +77,7 @@ async fn accept_in(chrome: &Chrome, shots: &str) {
     assert!(final_url.as_str().contains("/done/"), "{final_url}");
     assert!(!final_url.as_str().contains("session"), "{final_url}");
     let creds = login.await.unwrap().unwrap();
-    assert_eq!(
-        server.issued_tokens(),
-        vec![creds.token.expose().to_owned()]
-    );
+    assert_issued(&server, &creds);
 }
 
 #[tokio::test]

@@ -174,13 +174,10 @@ fn github_output_outside_actions_is_a_usage_error() {
 
 #[tokio::test]
 async fn off_a_terminal_stderr_has_no_escape_sequences_and_trouble_is_reported() {
-    let server = mock(MockConfig {
-        check_faults: vec![
-            CheckFault::ServiceUnavailableHtml,
-            CheckFault::MalformedJson,
-        ],
-        ..MockConfig::default()
-    })
+    let server = mock(MockConfig::default().with_check_faults(vec![
+        CheckFault::ServiceUnavailableHtml,
+        CheckFault::MalformedJson,
+    ]))
     .await;
     let mut run = spawn_miauth(&[
         "login",

@@ -6,9 +6,9 @@ use std::time::{Duration, Instant};
 
 use miauth::browser::NoBrowser;
 use miauth::mock::{CheckFault, MockConfig, MockServer};
-use miauth::{Error, Instance, Login, Progress};
+use miauth::{Error, Progress};
 
-use crate::support::{mock, session_of, spawn_miauth};
+use crate::support::{assert_issued, login_to, mock, session_of, spawn_miauth};
 
 /// Logs in without a callback, polling every second, approved as soon as the URL is known;
 /// the first check meets `fault`. Returns the result and the troubles reported.
@@ -19,16 +19,10 @@ async fn poll_through(
     Vec<String>,
     Arc<MockServer>,
 ) {
-    let server = Arc::new(
-        mock(MockConfig {
-            check_faults: vec![fault],
-            ..MockConfig::default()
-        })
-        .await,
-    );
+    let server = Arc::new(mock(MockConfig::default().with_check_faults(vec![fault])).await);
     let troubles = Arc::new(Mutex::new(Vec::new()));
     let (sink, approver) = (troubles.clone(), server.clone());
-    let result = Login::new(Instance::parse(server.base_url()).unwrap())
+    let result = login_to(&server)
         .without_callback()
         .poll_interval(Duration::from_secs(1))
         .request_timeout(Duration::from_secs(2))
@@ -59,17 +53,20 @@ async fn transient_faults_are_retried_until_the_token_arrives() {
         (CheckFault::ResetMidResponse, "answer of"),
         (CheckFault::NeverEnds, "timed out"),
     ];
-    let runs = cases.map(|(fault, want)| async move {
-        let (result, troubles, server) = poll_through(fault.clone()).await;
-        let creds = result.unwrap_or_else(|e| panic!("{fault:?}: {e}"));
-        assert_eq!(
-            server.issued_tokens(),
-            vec![creds.token.expose().to_owned()]
-        );
-        assert_eq!(troubles.len(), 1, "{fault:?}: {troubles:?}");
-        assert!(troubles[0].contains(want), "{fault:?}: {troubles:?}");
-    });
-    futures_join_all(runs).await;
+    // Concurrently: each case waits on a one-second poll.
+    let mut runs = tokio::task::JoinSet::new();
+    for (fault, want) in cases {
+        runs.spawn(async move {
+            let (result, troubles, server) = poll_through(fault.clone()).await;
+            let creds = result.unwrap_or_else(|e| panic!("{fault:?}: {e}"));
+            assert_issued(&server, &creds);
+            assert_eq!(troubles.len(), 1, "{fault:?}: {troubles:?}");
+            assert!(troubles[0].contains(want), "{fault:?}: {troubles:?}");
+        });
+    }
+    while let Some(run) = runs.join_next().await {
+        run.unwrap();
+    }
 }
 
 #[tokio::test]
@@ -93,13 +90,12 @@ async fn answers_no_retry_can_fix_end_the_login_with_exit_4() {
 
 #[tokio::test]
 async fn a_check_that_never_answers_ends_at_most_five_seconds_after_the_deadline() {
-    let server = mock(MockConfig {
-        check_faults: vec![CheckFault::NeverEnds, CheckFault::NeverEnds],
-        ..MockConfig::default()
-    })
+    let server = mock(
+        MockConfig::default().with_check_faults(vec![CheckFault::NeverEnds, CheckFault::NeverEnds]),
+    )
     .await;
     let started = Instant::now();
-    let err = Login::new(Instance::parse(server.base_url()).unwrap())
+    let err = login_to(&server)
         .without_callback()
         .poll_interval(Duration::from_secs(1))
         .timeout(Duration::from_secs(2))
@@ -136,23 +132,14 @@ async fn tls_to_a_plain_http_port_is_a_tls_error_with_its_cause() {
     );
 }
 
-/// Runs the futures to completion, concurrently.
-async fn futures_join_all<F: std::future::Future<Output = ()>>(futures: [F; 5]) {
-    let [a, b, c, d, e] = futures;
-    tokio::join!(a, b, c, d, e);
-}
-
 #[tokio::test]
 async fn a_check_that_may_have_taken_the_token_after_the_callback_is_not_repeated() {
-    let server = mock(MockConfig {
-        check_faults: vec![CheckFault::InternalErrorHtml],
-        ..MockConfig::default()
-    })
-    .await;
+    let server =
+        mock(MockConfig::default().with_check_faults(vec![CheckFault::InternalErrorHtml])).await;
     let browser = Arc::new(miauth::mock::ScriptedBrowser::new(
         miauth::mock::Choice::Accept,
     ));
-    let err = Login::new(Instance::parse(server.base_url()).unwrap())
+    let err = login_to(&server)
         .browser(browser.clone())
         .timeout(Duration::from_secs(20))
         .run()
@@ -178,10 +165,10 @@ async fn a_check_that_may_have_taken_the_token_after_the_callback_is_not_repeate
 async fn a_browser_that_comes_back_while_the_wait_ends_still_gets_its_page() {
     // The deadline passes at 1 s; its last check is slow (1.5 s); the browser comes back
     // during it. The callback waits in the queue, and must still be answered.
-    let server = mock(MockConfig {
-        check_faults: vec![CheckFault::Slow(Duration::from_millis(1500))],
-        ..MockConfig::default()
-    })
+    let server = mock(
+        MockConfig::default()
+            .with_check_faults(vec![CheckFault::Slow(Duration::from_millis(1500))]),
+    )
     .await;
     let browser = Arc::new(miauth::mock::ScriptedBrowser::new(
         miauth::mock::Choice::Accept,
@@ -191,17 +178,14 @@ async fn a_browser_that_comes_back_while_the_wait_ends_still_gets_its_page() {
         inner: browser.clone(),
     };
     let started = Instant::now();
-    let creds = Login::new(Instance::parse(server.base_url()).unwrap())
+    let creds = login_to(&server)
         .timeout(Duration::from_secs(1))
         .poll_interval(Duration::from_secs(1))
         .browser(Arc::new(late))
         .run()
         .await
         .unwrap();
-    assert_eq!(
-        server.issued_tokens(),
-        vec![creds.token.expose().to_owned()]
-    );
+    assert_issued(&server, &creds);
     let journey = browser.journeys().await.remove(0).unwrap();
     assert!(
         journey.last().unwrap().body.contains("You are logged in"),
@@ -218,12 +202,10 @@ async fn a_browser_that_comes_back_while_the_wait_ends_still_gets_its_page() {
 async fn only_answers_that_may_have_spent_the_token_are_named_at_the_deadline() {
     // 502 and 504: the server behind the proxy may have answered; 501 and 404 pages: it did not.
     for (status, lost) in [(502, true), (504, true), (501, false), (404, false)] {
-        let server = mock(MockConfig {
-            check_faults: vec![CheckFault::HtmlStatus(status)],
-            ..MockConfig::default()
-        })
-        .await;
-        let err = Login::new(Instance::parse(server.base_url()).unwrap())
+        let server =
+            mock(MockConfig::default().with_check_faults(vec![CheckFault::HtmlStatus(status)]))
+                .await;
+        let err = login_to(&server)
             .skip_detect()
             .without_callback()
             .poll_interval(Duration::from_secs(1))
@@ -242,25 +224,20 @@ async fn only_answers_that_may_have_spent_the_token_are_named_at_the_deadline() 
 #[tokio::test]
 async fn a_refused_check_after_the_callback_is_retried_soon_while_the_browser_waits() {
     // Beside a callback the background pace is 9 s; the browser must not wait that long.
-    let server = mock(MockConfig {
-        check_faults: vec![CheckFault::ServiceUnavailableHtml],
-        ..MockConfig::default()
-    })
-    .await;
+    let server =
+        mock(MockConfig::default().with_check_faults(vec![CheckFault::ServiceUnavailableHtml]))
+            .await;
     let browser = Arc::new(miauth::mock::ScriptedBrowser::new(
         miauth::mock::Choice::Accept,
     ));
     let started = Instant::now();
-    let creds = Login::new(Instance::parse(server.base_url()).unwrap())
+    let creds = login_to(&server)
         .browser(browser.clone())
         .timeout(Duration::from_secs(30))
         .run()
         .await
         .unwrap();
-    assert_eq!(
-        server.issued_tokens(),
-        vec![creds.token.expose().to_owned()]
-    );
+    assert_issued(&server, &creds);
     assert!(
         started.elapsed() < Duration::from_secs(6),
         "{:?}",
@@ -273,14 +250,11 @@ async fn a_refused_check_after_the_callback_is_retried_soon_while_the_browser_wa
 #[tokio::test]
 async fn an_answer_lost_after_the_token_was_spent_is_named_not_blamed_on_the_server() {
     // Polling: the approval came, the check spent the token, and a proxy lost the answer.
-    let server = mock(MockConfig {
-        check_faults: vec![CheckFault::SpendThen502],
-        ..MockConfig::default()
-    })
-    .await;
+    let server =
+        mock(MockConfig::default().with_check_faults(vec![CheckFault::SpendThen502])).await;
     let approver = Arc::new(server);
     let observer_server = approver.clone();
-    let err = Login::new(Instance::parse(approver.base_url()).unwrap())
+    let err = login_to(&approver)
         .skip_detect()
         .without_callback()
         .poll_interval(Duration::from_secs(1))
@@ -311,17 +285,14 @@ async fn an_answer_lost_after_the_token_was_spent_is_named_not_blamed_on_the_ser
     );
 
     // A callback after such a loss: the check finds nothing, and the lost answer is named.
-    let server = mock(MockConfig {
-        check_faults: vec![CheckFault::SpendThen502],
-        ..MockConfig::default()
-    })
-    .await;
+    let server =
+        mock(MockConfig::default().with_check_faults(vec![CheckFault::SpendThen502])).await;
     let (session_tx, session_rx) = std::sync::mpsc::channel::<String>();
     let browser = Arc::new(DelayedAccept {
         delay: Duration::from_millis(1800),
         sessions: Mutex::new(Some(session_tx)),
     });
-    let login = Login::new(Instance::parse(server.base_url()).unwrap())
+    let login = login_to(&server)
         .skip_detect()
         .poll_interval(Duration::from_secs(1))
         .timeout(Duration::from_secs(20))

@@ -4,13 +4,9 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use miauth::mock::{Choice, MockConfig, Quirks, ScriptedBrowser};
-use miauth::{Error, Instance, Login, Permissions, Progress};
+use miauth::{Error, Permissions, Progress};
 
-use crate::support::{StrayThenReal, mock, query_param, session_of};
-
-fn login_to(base_url: &str) -> Login {
-    Login::new(Instance::parse(base_url).unwrap()).timeout(Duration::from_secs(20))
-}
+use crate::support::{StrayThenReal, assert_issued, login_to, mock, query_param, session_of};
 
 /// Captures the authorisation URL the flow reports.
 fn url_catcher() -> (miauth::Observer, Arc<Mutex<Option<String>>>) {
@@ -28,7 +24,7 @@ fn url_catcher() -> (miauth::Observer, Arc<Mutex<Option<String>>>) {
 async fn accepting_delivers_the_token_the_instance_issued_and_the_page_names_the_account() {
     let server = mock(MockConfig::default()).await;
     let browser = Arc::new(ScriptedBrowser::new(Choice::Accept));
-    let creds = login_to(server.base_url())
+    let creds = login_to(&server)
         .name("my-bot")
         .permissions(Permissions::parse(["read:account,write:notes"]).unwrap())
         .browser(browser.clone())
@@ -36,10 +32,7 @@ async fn accepting_delivers_the_token_the_instance_issued_and_the_page_names_the
         .await
         .unwrap();
 
-    assert_eq!(
-        server.issued_tokens(),
-        vec![creds.token.expose().to_owned()]
-    );
+    assert_issued(&server, &creds);
     assert_eq!(creds.user.username, "alice");
     let authority = server.base_url().trim_start_matches("http://");
     assert_eq!(creds.handle(), format!("@alice@{authority}"));
@@ -80,7 +73,7 @@ async fn every_query_value_survives_the_consent_pages_double_decoding() {
     let server = mock(MockConfig::default()).await;
     let name = "sure + café & co/?#=~ 'x'";
     let icon = "https://example.com/i.png?size=64&v=a+b#top";
-    login_to(server.base_url())
+    login_to(&server)
         .name(name)
         .icon(icon)
         .browser(Arc::new(ScriptedBrowser::new(Choice::Accept)))
@@ -103,15 +96,12 @@ async fn every_query_value_survives_the_consent_pages_double_decoding() {
 async fn stray_requests_before_the_real_callback_do_not_end_the_login() {
     let server = mock(MockConfig::default()).await;
     let browser = Arc::new(StrayThenReal::new());
-    let creds = login_to(server.base_url())
+    let creds = login_to(&server)
         .browser(browser.clone())
         .run()
         .await
         .unwrap();
-    assert_eq!(
-        server.issued_tokens(),
-        vec![creds.token.expose().to_owned()]
-    );
+    assert_issued(&server, &creds);
     let answers: Vec<_> = browser
         .answers
         .lock()
@@ -136,7 +126,7 @@ async fn stray_requests_before_the_real_callback_do_not_end_the_login() {
 async fn a_denial_ends_at_the_deadline_with_its_own_error() {
     let server = mock(MockConfig::default()).await;
     let browser = Arc::new(ScriptedBrowser::new(Choice::Deny));
-    let err = login_to(server.base_url())
+    let err = login_to(&server)
         .timeout(Duration::from_millis(800))
         .browser(browser.clone())
         .run()
@@ -153,7 +143,7 @@ async fn a_denial_ends_at_the_deadline_with_its_own_error() {
 async fn approval_without_a_token_is_reported_as_such_on_the_page_and_to_the_caller() {
     let server = mock(MockConfig::default().with_quirks(Quirks::approve_without_token())).await;
     let browser = Arc::new(ScriptedBrowser::new(Choice::Accept));
-    let err = login_to(server.base_url())
+    let err = login_to(&server)
         .browser(browser.clone())
         .run()
         .await
@@ -183,17 +173,14 @@ async fn an_approval_that_arrives_without_a_callback_is_found_by_the_last_check(
             approver.approve(&session_of(url.as_str())).unwrap();
         }
     });
-    let creds = login_to(server.base_url())
+    let creds = login_to(&server)
         .timeout(Duration::from_millis(300))
         .browser(Arc::new(miauth::browser::NoBrowser))
         .on_progress(observer_and_approve)
         .run()
         .await
         .unwrap();
-    assert_eq!(
-        server.issued_tokens(),
-        vec![creds.token.expose().to_owned()]
-    );
+    assert_issued(&server, &creds);
     assert!(query_param(&seen.lock().unwrap().clone().unwrap(), "callback").is_some());
 }
 
@@ -202,7 +189,7 @@ async fn cancelling_ends_the_wait_after_one_last_check() {
     let server = mock(MockConfig::default()).await;
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let task = tokio::spawn(
-        login_to(server.base_url())
+        login_to(&server)
             .browser(Arc::new(miauth::browser::NoBrowser))
             .cancel_on(async {
                 let _ = rx.await;
@@ -227,7 +214,7 @@ async fn a_busy_port_fails_at_once_with_a_local_error() {
     let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = taken.local_addr().unwrap().port();
     let server = mock(MockConfig::default()).await;
-    let err = login_to(server.base_url())
+    let err = login_to(&server)
         .port(port)
         .browser(Arc::new(miauth::browser::NoBrowser))
         .run()
@@ -246,16 +233,13 @@ async fn the_callback_server_can_listen_on_ipv6_loopback() {
     }
     let server = mock(MockConfig::default()).await;
     let browser = Arc::new(ScriptedBrowser::new(Choice::Accept));
-    let creds = login_to(server.base_url())
+    let creds = login_to(&server)
         .bind("::1".parse().unwrap())
         .browser(browser.clone())
         .run()
         .await
         .unwrap();
-    assert_eq!(
-        server.issued_tokens(),
-        vec![creds.token.expose().to_owned()]
-    );
+    assert_issued(&server, &creds);
     let journey = browser.journeys().await.remove(0).unwrap();
     let last = journey.last().unwrap();
     assert!(last.url.starts_with("http://[::1]:"), "{}", last.url);
@@ -271,7 +255,7 @@ async fn the_browser_page_tells_the_final_result_after_the_token_is_checked() {
     })
     .await;
     let browser = Arc::new(ScriptedBrowser::new(Choice::Accept));
-    let err = login_to(server.base_url())
+    let err = login_to(&server)
         .browser(browser.clone())
         .run()
         .await

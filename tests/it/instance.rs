@@ -8,7 +8,9 @@ use miauth::mock::{CheckFault, Choice, MockConfig, Quirks, ScriptedBrowser};
 use miauth::{Error, Instance, Login, Progress};
 
 use crate::support::tls::{connect_proxy, tls_front, tls_front_for};
-use crate::support::{accept_in_browser, mock, session_of, spawn_miauth, spawn_miauth_with};
+use crate::support::{
+    accept_in_browser, assert_issued, login_to, mock, session_of, spawn_miauth, spawn_miauth_with,
+};
 
 /// Runs a whole login against the fake instance dressed as `config`, with the user accepting;
 /// returns the result and the software detection reported.
@@ -16,7 +18,7 @@ async fn login_against(config: MockConfig) -> (Result<miauth::Credentials, Error
     let server = mock(config).await;
     let seen = Arc::new(Mutex::new(None));
     let sink = seen.clone();
-    let result = Login::new(Instance::parse(server.base_url()).unwrap())
+    let result = login_to(&server)
         .timeout(Duration::from_secs(20))
         .browser(Arc::new(ScriptedBrowser::new(Choice::Accept)))
         .on_progress(Arc::new(move |step: &Progress<'_>| {
@@ -84,7 +86,7 @@ async fn servers_without_miauth_are_refused_before_the_browser_opens_each_with_i
     for (config, want) in refused {
         let browser = Arc::new(ScriptedBrowser::new(Choice::Accept));
         let server = mock(config).await;
-        let err = Login::new(Instance::parse(server.base_url()).unwrap())
+        let err = login_to(&server)
             .browser(browser.clone())
             .run()
             .await
@@ -152,16 +154,13 @@ async fn skip_detect_goes_straight_to_the_consent_page() {
         ..MockConfig::default()
     })
     .await;
-    let creds = Login::new(Instance::parse(server.base_url()).unwrap())
+    let creds = login_to(&server)
         .skip_detect()
         .browser(Arc::new(ScriptedBrowser::new(Choice::Accept)))
         .run()
         .await
         .unwrap();
-    assert_eq!(
-        server.issued_tokens(),
-        vec![creds.token.expose().to_owned()]
-    );
+    assert_issued(&server, &creds);
 }
 
 #[tokio::test]

@@ -5,9 +5,9 @@ use std::time::Duration;
 
 use miauth::browser::{Browser, NoBrowser};
 use miauth::mock::{CheckFault, CheckSpan, Choice, MockConfig, MockServer, ScriptedBrowser};
-use miauth::{Instance, Login, Progress};
+use miauth::{Login, Progress};
 
-use crate::support::{mock, query_param, session_of};
+use crate::support::{assert_issued, login_to, mock, query_param, session_of};
 
 /// What the observer saw: the URL and how many checks ran into trouble.
 #[derive(Default)]
@@ -60,7 +60,7 @@ fn assert_one_at_a_time(spans: &[CheckSpan]) {
 }
 
 fn polling_login(server: &MockServer) -> Login {
-    Login::new(Instance::parse(server.base_url()).unwrap())
+    login_to(server)
         .timeout(Duration::from_secs(30))
         .poll_interval(Duration::from_secs(1))
 }
@@ -76,10 +76,7 @@ async fn without_a_callback_the_approval_is_found_by_polling_at_the_interval() {
         .run()
         .await
         .unwrap();
-    assert_eq!(
-        server.issued_tokens(),
-        vec![creds.token.expose().to_owned()]
-    );
+    assert_issued(&server, &creds);
     let url = seen.lock().unwrap().url.clone().unwrap();
     assert_eq!(query_param(&url, "callback"), None, "{url}");
     assert_eq!(
@@ -103,16 +100,13 @@ async fn without_a_callback_the_approval_is_found_by_polling_at_the_interval() {
 #[tokio::test]
 async fn polling_rides_out_an_html_503_a_429_with_retry_after_and_malformed_json() {
     let server = Arc::new(
-        mock(MockConfig {
-            check_faults: vec![
-                CheckFault::ServiceUnavailableHtml,
-                CheckFault::TooManyRequests {
-                    retry_after_secs: 3,
-                },
-                CheckFault::MalformedJson,
-            ],
-            ..MockConfig::default()
-        })
+        mock(MockConfig::default().with_check_faults(vec![
+            CheckFault::ServiceUnavailableHtml,
+            CheckFault::TooManyRequests {
+                retry_after_secs: 3,
+            },
+            CheckFault::MalformedJson,
+        ]))
         .await,
     );
     let (observer, seen) = observe_and_approve(server.clone(), Some(Duration::ZERO));
@@ -123,10 +117,7 @@ async fn polling_rides_out_an_html_503_a_429_with_retry_after_and_malformed_json
         .run()
         .await
         .unwrap();
-    assert_eq!(
-        server.issued_tokens(),
-        vec![creds.token.expose().to_owned()]
-    );
+    assert_issued(&server, &creds);
     let troubles = seen.lock().unwrap().troubles.clone();
     assert_eq!(troubles.len(), 3, "{troubles:?}");
     assert!(
@@ -168,10 +159,10 @@ async fn a_callback_during_a_slow_poll_waits_for_it_and_never_overlaps() {
     // With a callback the background poll runs every 3 s; the first is slow, and the browser
     // comes back while it is out.
     let server = Arc::new(
-        mock(MockConfig {
-            check_faults: vec![CheckFault::Slow(Duration::from_millis(1500))],
-            ..MockConfig::default()
-        })
+        mock(
+            MockConfig::default()
+                .with_check_faults(vec![CheckFault::Slow(Duration::from_millis(1500))]),
+        )
         .await,
     );
     let browser = Arc::new(ScriptedBrowser::new(Choice::Accept));
@@ -183,10 +174,7 @@ async fn a_callback_during_a_slow_poll_waits_for_it_and_never_overlaps() {
         .run()
         .await
         .unwrap();
-    assert_eq!(
-        server.issued_tokens(),
-        vec![creds.token.expose().to_owned()]
-    );
+    assert_issued(&server, &creds);
     assert_one_at_a_time(&server.check_spans());
     let journey = browser.journeys().await.remove(0).unwrap();
     assert!(journey.last().unwrap().body.contains("You are logged in"));
@@ -202,10 +190,7 @@ async fn with_a_callback_an_approval_on_another_device_is_found_by_the_backgroun
         .run()
         .await
         .unwrap();
-    assert_eq!(
-        server.issued_tokens(),
-        vec![creds.token.expose().to_owned()]
-    );
+    assert_issued(&server, &creds);
     let url = seen.lock().unwrap().url.clone().unwrap();
     assert!(query_param(&url, "callback").is_some());
     // The background pace is three times the interval: the first poll came after about 3 s.

@@ -22,13 +22,10 @@ async fn with_vv_no_flow_shows_the_token_or_the_session_outside_the_url() {
         ),
         (
             "polling through trouble",
-            MockConfig {
-                check_faults: vec![
-                    CheckFault::ServiceUnavailableHtml,
-                    CheckFault::ResetMidResponse,
-                ],
-                ..MockConfig::default()
-            },
+            MockConfig::default().with_check_faults(vec![
+                CheckFault::ServiceUnavailableHtml,
+                CheckFault::ResetMidResponse,
+            ]),
             vec!["--no-callback", "--poll-interval", "1s"],
             Approve::FromElsewhere,
             0,

@@ -21,6 +21,21 @@ pub async fn mock(config: MockConfig) -> MockServer {
         .expect("fake instance starts")
 }
 
+/// A login to the fake instance, giving up after 20 s unless told otherwise.
+pub fn login_to(server: &MockServer) -> miauth::Login {
+    miauth::Login::new(miauth::Instance::parse(server.base_url()).unwrap())
+        .timeout(Duration::from_secs(20))
+}
+
+/// The login delivered the one token the fake instance issued.
+#[track_caller]
+pub fn assert_issued(server: &MockServer, credentials: &miauth::Credentials) {
+    assert_eq!(
+        server.issued_tokens(),
+        vec![credentials.token.expose().to_owned()]
+    );
+}
+
 /// A query parameter of a URL, decoded once.
 pub fn query_param(url: &str, name: &str) -> Option<String> {
     let url = url::Url::parse(url).ok()?;
