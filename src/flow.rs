@@ -8,15 +8,15 @@
 
 use std::future::Future;
 use std::net::{IpAddr, Ipv4Addr};
-use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::authorize::{AuthorizationUrl, AuthorizeRequest, authorization_url};
+use crate::authorize::{AuthorizeRequest, authorization_url};
 use crate::browser::{Browser, SystemBrowser};
 use crate::callback::{CallbackConfig, CallbackServer, PageOutcome};
 use crate::check::InstanceClient;
 use crate::detect::Software;
+use crate::progress::{Cancel, Observer, Progress, Sticky};
 use crate::wait::Wait;
 use crate::{AccessToken, Error, Instance, Permissions, SessionId, User};
 
@@ -55,51 +55,6 @@ impl Credentials {
         self.user.handle(&self.instance)
     }
 }
-
-/// Steps of a login, reported as they happen.
-#[derive(Debug)]
-#[non_exhaustive]
-pub enum Progress<'a> {
-    /// The authorisation URL is ready; the user must open it.
-    Authorize {
-        url: &'a AuthorizationUrl,
-        callback: Option<&'a str>,
-        timeout: Duration,
-    },
-    /// Detection found an instance that offers MiAuth; nodeinfo named its software, if it could.
-    Detected { software: Option<&'a Software> },
-    /// Detection could not tell whether the instance offers MiAuth (a CDN refused, say); the
-    /// login goes on.
-    DetectionInconclusive { reason: &'a str },
-    /// The server's Misskey version predates these permissions: it will drop them silently.
-    PermissionsTooNew {
-        software: &'a Software,
-        names: Vec<&'a str>,
-    },
-    /// The token could not be confirmed with `/api/i`; it is delivered all the same.
-    Unconfirmed { reason: &'a str },
-    /// The browser was asked to open the URL.
-    BrowserOpened,
-    /// The browser could not be opened; the user must open the URL by hand.
-    BrowserFailed { reason: String },
-    /// A check said the login is not approved yet.
-    Waiting { remaining: Duration },
-    /// A check failed in a way worth retrying; the next one follows in `retry_in`.
-    Trouble {
-        error: &'a Error,
-        retry_in: Duration,
-    },
-    /// The browser came back with our session; checking now.
-    CallbackReceived,
-    /// The deadline passed or the caller cancelled; one last check is made.
-    LastCheck,
-}
-
-/// Called with each [`Progress`] step.
-pub type Observer = Arc<dyn Fn(&Progress<'_>) + Send + Sync>;
-
-/// A future that, once it completes, cancels the login.
-pub type Cancel = Pin<Box<dyn Future<Output = ()> + Send>>;
 
 /// A MiAuth login, configured with builder methods and performed by [`Login::run`].
 pub struct Login {
@@ -457,35 +412,4 @@ fn too_new_for<'a>(software: &Software, permissions: &'a Permissions) -> Vec<&'a
         .map(String::as_str)
         .filter(|name| crate::permission::introduced_in(name).is_some_and(|since| version < since))
         .collect()
-}
-
-/// A cancellation that, once it has happened, stays happened: the wait, the detection before it
-/// and the confirmation after it all watch the same one.
-pub(crate) struct Sticky {
-    pending: Option<Cancel>,
-}
-
-impl Sticky {
-    fn new(cancel: Cancel) -> Self {
-        Sticky {
-            pending: Some(cancel),
-        }
-    }
-}
-
-impl Future for Sticky {
-    type Output = ();
-
-    fn poll(mut self: Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> std::task::Poll<()> {
-        let Some(pending) = self.pending.as_mut() else {
-            return std::task::Poll::Ready(());
-        };
-        match pending.as_mut().poll(cx) {
-            std::task::Poll::Ready(()) => {
-                self.pending = None;
-                std::task::Poll::Ready(())
-            }
-            std::task::Poll::Pending => std::task::Poll::Pending,
-        }
-    }
 }

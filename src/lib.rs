@@ -38,6 +38,7 @@ pub mod mock;
 pub mod output;
 mod page;
 pub mod permission;
+mod progress;
 mod secret;
 mod wait;
 
@@ -45,12 +46,13 @@ pub use authorize::AuthorizationUrl;
 pub use check::User;
 pub use error::{Error, exit};
 pub use flow::{
-    Cancel, Credentials, DEFAULT_POLL_INTERVAL, DEFAULT_TIMEOUT, Login, MAX_POLL_INTERVAL,
-    MAX_TIMEOUT, MIN_POLL_INTERVAL, Observer, Progress,
+    Credentials, DEFAULT_POLL_INTERVAL, DEFAULT_TIMEOUT, Login, MAX_POLL_INTERVAL, MAX_TIMEOUT,
+    MIN_POLL_INTERVAL,
 };
 pub use instance::Instance;
 pub use output::Format;
 pub use permission::Permissions;
+pub use progress::{Cancel, Observer, Progress};
 pub use secret::{AccessToken, SessionId};
 
 /// README's Rust example compiles, checked as a doctest.

@@ -15,7 +15,7 @@ use tokio::time::Instant;
 
 use crate::callback::{CallbackHit, CallbackServer, PageOutcome};
 use crate::check::{CheckFailure, CheckOutcome, InstanceClient};
-use crate::flow::{Progress, Sticky};
+use crate::progress::{Progress, Sticky};
 use crate::{AccessToken, Error, Instance, SessionId, User};
 
 /// The most the last check after the deadline or a cancellation may take: the wait never
