@@ -56,10 +56,16 @@ pub enum Error {
     },
 
     /// The caller's cancellation (Ctrl-C, SIGTERM) ended the wait.
-    #[error("interrupted before the login was approved")]
+    #[error("{}", if *approved {
+        "interrupted while waiting for the instance to answer the token check; the login was approved"
+    } else {
+        "interrupted before the login was approved"
+    })]
     Interrupted {
         /// A check's answer was lost on the way, so a token may exist that nobody holds.
         answer_lost: bool,
+        /// The browser had come back approved: only the instance's answer was missing.
+        approved: bool,
     },
 
     /// The instance could not be reached at all.
@@ -73,6 +79,11 @@ pub enum Error {
     /// The instance answered, but not as a MiAuth server does.
     #[error("{instance} gave an unexpected answer to the token check: {detail}")]
     UnexpectedAnswer { instance: String, detail: String },
+
+    /// The browser came back approved, but the instance never answered the token check before
+    /// the deadline: a token may exist that nobody holds.
+    #[error("the login was approved, but {instance} did not answer the token check within {}", humantime::format_duration(*waited))]
+    CheckUnanswered { instance: String, waited: Duration },
 
     /// The check request was sent but its answer was lost, so a token may exist that nobody holds.
     #[error("the answer of {instance} to the token check was lost: {reason}")]
@@ -116,6 +127,7 @@ impl Error {
             | Error::Tls { .. }
             | Error::UnexpectedAnswer { .. }
             | Error::CheckAnswerLost { .. }
+            | Error::CheckUnanswered { .. }
             | Error::Unsupported { .. }
             | Error::TokenRejected { .. }
             | Error::ApprovedWithoutToken { .. } => exit::INSTANCE,
@@ -136,6 +148,7 @@ impl Error {
             Error::Tls { .. } => "tls",
             Error::UnexpectedAnswer { .. } => "unexpected_answer",
             Error::CheckAnswerLost { .. } => "check_answer_lost",
+            Error::CheckUnanswered { .. } => "check_unanswered",
             Error::Unsupported { .. } => "unsupported",
             Error::TokenRejected { .. } => "token_rejected",
             Error::ApprovedWithoutToken { .. } => "approved_without_token",
@@ -157,7 +170,10 @@ impl Error {
                     .into()
             }
             Error::InvalidOption { .. } => "see `miauth login --help`".into(),
-            Error::Interrupted { answer_lost: true }
+            Error::Interrupted { approved: true, .. } => "a token may have been issued that cannot be fetched again; if the app shows under Settings > Connected apps, revoke it there, then run again".into(),
+            Error::Interrupted {
+                answer_lost: true, ..
+            }
             | Error::Deadline {
                 answer_lost: true, ..
             } => "a check's answer was lost on the way; if you approved, revoke that token under Settings > Connected apps, then run again".into(),
@@ -174,7 +190,7 @@ impl Error {
             Error::UnexpectedAnswer { instance, .. } => {
                 format!("check that {instance} runs Misskey or a fork that offers MiAuth")
             }
-            Error::CheckAnswerLost { instance, .. } => format!(
+            Error::CheckAnswerLost { instance, .. } | Error::CheckUnanswered { instance, .. } => format!(
                 "a token may have been issued that cannot be fetched again; revoke it on {instance} under Settings > Connected apps and run again"
             ),
             Error::Unsupported { .. } => "miauth works with Misskey 12.39.0 or later and its forks Sharkey, CherryPick, Firefish, Iceshrimp and Catodon; if you are sure this one offers MiAuth, add --skip-detect".into(),

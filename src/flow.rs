@@ -256,7 +256,7 @@ impl Login {
             // Detection is bounded by the same deadline and cancellation as the wait.
             let detected = tokio::select! {
                 detected = crate::detect::detect(&client) => detected?,
-                () = &mut cancel => return Err(Error::Interrupted { answer_lost: false }),
+                () = &mut cancel => return Err(Error::Interrupted { answer_lost: false, approved: false }),
                 () = tokio::time::sleep_until(deadline) => {
                     return Err(Error::Deadline { waited: timeout, answer_lost: false });
                 }

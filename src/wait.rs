@@ -105,8 +105,9 @@ impl Wait<'_> {
             tokio::select! {
                 biased;
                 () = &mut *cancel => {
-                    let otherwise = Error::Interrupted { answer_lost: maybe_lost };
-                    return (self.last_check(slot.take(), otherwise).await, browsers);
+                    let otherwise = Error::Interrupted { answer_lost: maybe_lost, approved: false };
+                    let approved = !browsers.is_empty();
+                    return (self.last_check(slot.take(), otherwise, approved).await, browsers);
                 }
                 result = in_flight(&mut slot) => {
                     let reason = slot.take().map(|(_, r)| r).unwrap_or(Reason::Poll);
@@ -181,7 +182,8 @@ impl Wait<'_> {
                 },
                 () = tokio::time::sleep_until(deadline) => {
                     let otherwise = Error::Deadline { waited: self.timeout, answer_lost: maybe_lost };
-                    return (self.last_check(slot.take(), otherwise).await, browsers);
+                    let approved = !browsers.is_empty();
+                    return (self.last_check(slot.take(), otherwise, approved).await, browsers);
                 }
                 () = tokio::time::sleep_until(next_poll), if slot.is_none() => {
                     let reason = if browsers.is_empty() { Reason::Poll } else { Reason::Callback };
@@ -208,52 +210,90 @@ impl Wait<'_> {
     }
 
     /// The wait is over: let the check in the slot finish, then (if it found nothing) make one
-    /// more check; `otherwise` is the result when neither finds the token. Both together take at
-    /// most [`LAST_CHECK_LIMIT`]. A check whose answer may be lost on the way is named in the
-    /// error, since it may have carried the token.
+    /// more check; both together take at most [`LAST_CHECK_LIMIT`]. `otherwise` is the result
+    /// when neither finds the token and nobody is known to have approved. `approved`: a browser
+    /// came back with our session, so the approval did arrive and only the instance's answer is
+    /// missing, which is the instance's failure, not a missing approval. A check whose answer
+    /// may be lost on the way is named in the error, since it may have carried the token.
     async fn last_check(
         &self,
         slot: Option<(CheckFuture, Reason)>,
         otherwise: Error,
+        approved: bool,
     ) -> Result<(AccessToken, User), Error> {
         (self.report)(Progress::LastCheck);
         let limit = Instant::now() + LAST_CHECK_LIMIT;
         let mut lost = false;
+        let mut last = None;
         if let Some((in_flight, _)) = slot {
             match tokio::time::timeout_at(limit, in_flight).await {
                 Ok(Ok(CheckOutcome::Approved { token, user })) => return Ok((token, user)),
                 Ok(Ok(CheckOutcome::NotApproved)) => {}
                 Ok(Err(failure)) => lost = failure.maybe_processed,
                 // It hangs: asking again would only hang too, and its answer may be lost.
-                Err(_) => return Err(with_answer_lost(otherwise)),
+                Err(_) => last = Some(LastCheck::Silent),
             }
         }
-        match tokio::time::timeout_at(limit, self.client.check(self.session)).await {
-            Ok(Ok(CheckOutcome::Approved { token, user })) => {
-                tracing::info!("approval found by the last check");
-                Ok((token, user))
+        let last = match last {
+            Some(silent) => silent,
+            None => match tokio::time::timeout_at(limit, self.client.check(self.session)).await {
+                Ok(Ok(CheckOutcome::Approved { token, user })) => {
+                    tracing::info!("approval found by the last check");
+                    return Ok((token, user));
+                }
+                Ok(Ok(CheckOutcome::NotApproved)) => LastCheck::NotApproved,
+                Ok(Err(failure)) => {
+                    tracing::debug!(error = %failure.error, "the last check failed");
+                    lost |= failure.maybe_processed;
+                    LastCheck::Failed(failure.error)
+                }
+                Err(_) => {
+                    tracing::debug!("the last check timed out");
+                    LastCheck::Silent
+                }
+            },
+        };
+        let instance = self.instance.to_string();
+        Err(match (otherwise, last) {
+            // A Ctrl-C stays one, whatever the instance did; its message says what was missing.
+            (Error::Interrupted { answer_lost, .. }, last) => Error::Interrupted {
+                answer_lost: answer_lost || lost || matches!(last, LastCheck::Silent),
+                approved,
+            },
+            (_, LastCheck::Silent) if approved => Error::CheckUnanswered {
+                instance,
+                waited: self.timeout,
+            },
+            (_, LastCheck::NotApproved) if approved && !lost => {
+                Error::ApprovedWithoutToken { instance }
             }
-            Ok(Ok(CheckOutcome::NotApproved)) if lost => Err(with_answer_lost(otherwise)),
-            Ok(Ok(CheckOutcome::NotApproved)) => Err(otherwise),
-            // The instance is gone: that says more than the deadline (but a Ctrl-C stays one).
-            Ok(Err(CheckFailure {
-                error: e @ (Error::Unreachable { .. } | Error::Tls { .. }),
-                ..
-            })) if matches!(otherwise, Error::Deadline { .. }) => Err(e),
-            Ok(Err(failure)) => {
-                tracing::debug!(error = %failure.error, "the last check failed");
-                if lost || failure.maybe_processed {
-                    Err(with_answer_lost(otherwise))
-                } else {
-                    Err(otherwise)
+            (_, LastCheck::Failed(error)) if approved && !lost => error,
+            (_, LastCheck::NotApproved | LastCheck::Failed(_)) if approved => {
+                Error::CheckAnswerLost {
+                    instance,
+                    reason:
+                        "a check's answer was lost on the way, and the token is handed out once"
+                            .into(),
                 }
             }
-            Err(_) => {
-                tracing::debug!("the last check timed out");
-                Err(with_answer_lost(otherwise))
-            }
-        }
+            // The instance is gone: that says more than the deadline.
+            (
+                Error::Deadline { .. },
+                LastCheck::Failed(e @ (Error::Unreachable { .. } | Error::Tls { .. })),
+            ) => e,
+            (otherwise, LastCheck::Silent) => with_answer_lost(otherwise),
+            (otherwise, _) if lost => with_answer_lost(otherwise),
+            (otherwise, _) => otherwise,
+        })
     }
+}
+
+/// How the last check ended, when it brought no token.
+enum LastCheck {
+    NotApproved,
+    Failed(Error),
+    /// No answer within the limit.
+    Silent,
 }
 
 /// `e`, saying (where it can) that a check's answer was lost on the way.
@@ -263,7 +303,6 @@ fn with_answer_lost(e: Error) -> Error {
             waited,
             answer_lost: true,
         },
-        Error::Interrupted { .. } => Error::Interrupted { answer_lost: true },
         other => other,
     }
 }

@@ -79,7 +79,8 @@ pub(super) enum Command {
     /// Log in to a built-in fake instance: the whole flow, offline, consent page included.
     #[command(after_help = EXIT_CODES)]
     Demo {
-        /// Let the fake instance approve by itself (automatic where no browser can be opened).
+        /// A scripted browser visits the consent page and the fake instance approves by itself,
+        /// whatever $BROWSER and the display say (automatic where no browser can be opened).
         #[arg(long)]
         auto_approve: bool,
         #[command(flatten)]

@@ -197,16 +197,14 @@ struct Start {
 }
 
 impl Start {
-    /// `scripted`: the demo's fallback where no browser can be opened.
+    /// `scripted`: the demo's scripted browser visits the page, whatever `$BROWSER` and the
+    /// display say.
     fn new(quiet: bool, verbose: u8, wait: &WaitArgs, out: &OutputArgs, scripted: bool) -> Self {
-        let display = can_open_browser();
-        let opens_browser = !wait.no_browser && (display || scripted);
-        let browser: Arc<dyn Browser> = if wait.no_browser {
-            Arc::new(NoBrowser)
+        let display = !scripted && !wait.no_browser && can_open_browser();
+        let browser: Arc<dyn Browser> = if scripted {
+            Arc::new(ScriptedBrowser::new(Choice::Accept))
         } else if display {
             Arc::new(SystemBrowser)
-        } else if scripted {
-            Arc::new(ScriptedBrowser::new(Choice::Accept))
         } else {
             Arc::new(NoBrowser)
         };
@@ -221,10 +219,10 @@ impl Start {
             } else {
                 QrMode::Auto
             },
-            opens_browser,
+            opens_browser: scripted || display,
             callback: !wait.no_callback,
-            no_display: !wait.no_browser && !display && !scripted,
-            scripted: scripted && !display && !wait.no_browser,
+            no_display: !scripted && !wait.no_browser && !display,
+            scripted,
         });
         Start { browser, reporter }
     }
@@ -380,11 +378,14 @@ async fn demo(
     out: &OutputArgs,
 ) -> u8 {
     let display = !wait.no_browser && can_open_browser();
+    // With --auto-approve, or where no browser can be opened, the scripted browser plays the
+    // user: a `$BROWSER` that shows nothing (`true`, `echo`) must not leave the demo waiting.
+    let scripted = auto_approve || (!display && !wait.no_browser);
     let config = MockConfig {
         auto_approve: auto_approve || !display,
         ..MockConfig::default()
     };
-    let start = Start::new(quiet, verbose, wait, out, true);
+    let start = Start::new(quiet, verbose, wait, out, scripted);
     let addr = SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 0);
     let server = match MockServer::start(config, addr).await {
         Ok(s) => s,
@@ -405,12 +406,16 @@ async fn demo(
     start.reporter.say(&format!(
         "miauth demo: a fake Misskey instance runs at {instance}."
     ));
-    if display {
+    if scripted && display {
+        start.reporter.say(
+            "A scripted browser visits the consent page, and the fake instance approves by itself.",
+        );
+    } else if scripted {
+        start.reporter.say("No browser can be opened here, so a scripted browser visits the page and the fake instance approves by itself.");
+    } else if display {
         start
             .reporter
             .say("Your browser will open its consent page: press Accept.");
-    } else if !wait.no_browser {
-        start.reporter.say("No browser can be opened here, so a scripted browser visits the page and the fake instance approves by itself.");
     }
     let login = Login::new(instance).name("miauth demo");
     let reporter = start.reporter.clone();

@@ -387,7 +387,10 @@ mod tests {
 
     #[test]
     fn error_events_carry_code_kind_message_and_hint() {
-        let e = Error::Interrupted { answer_lost: false };
+        let e = Error::Interrupted {
+            answer_lost: false,
+            approved: false,
+        };
         assert_eq!(
             error_event(&e, 143),
             json!({"event": "error", "code": 143, "kind": "interrupted",

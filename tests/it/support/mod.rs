@@ -202,6 +202,24 @@ impl Running {
         }
     }
 
+    /// Waits (30 s at most) for a stderr line containing `needle`.
+    pub async fn wait_for_line(&mut self, needle: &str) {
+        let found = tokio::time::timeout(Duration::from_secs(30), async {
+            while let Some(line) = self.lines.recv().await {
+                if line.contains(needle) {
+                    return true;
+                }
+            }
+            false
+        })
+        .await;
+        assert!(
+            found == Ok(true),
+            "no line with {needle:?} on stderr:\n{}",
+            self.stderr.lock().unwrap()
+        );
+    }
+
     /// Waits (30 s at most) for the process to end.
     pub async fn finish(mut self) -> Finished {
         let mut stdout = String::new();
