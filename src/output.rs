@@ -82,17 +82,25 @@ pub fn write_atomic(path: &Path, contents: &str) -> Result<(), Error> {
     if path.is_dir() {
         return Err(fail("it is a directory".into()));
     }
-    // tempfile creates the file with mode 0600 on Unix.
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".miauth-")
-        .suffix(".tmp")
-        .tempfile_in(dir)
-        .map_err(|e| fail(describe(e)))?;
+    let mut tmp = private_temp_in(dir).map_err(|e| fail(describe(e)))?;
     tmp.write_all(contents.as_bytes())
         .and_then(|()| tmp.as_file().sync_all())
         .map_err(|e| fail(describe(e)))?;
     tmp.persist(path).map_err(|e| fail(describe(e.error)))?;
     Ok(())
+}
+
+/// A new temporary file in `dir`, owner-only from its creation, before a byte is in it, and
+/// whatever the umask; renaming it over the target replaces the target whole.
+fn private_temp_in(dir: &Path) -> std::io::Result<tempfile::NamedTempFile> {
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(".miauth-").suffix(".tmp");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        builder.permissions(std::fs::Permissions::from_mode(0o600));
+    }
+    builder.tempfile_in(dir)
 }
 
 #[cfg(test)]
@@ -163,6 +171,38 @@ mod tests {
         assert_eq!(mode, 0o600);
         let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
         assert_eq!(names.len(), 1, "no temporary file is left behind");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn the_new_file_is_owner_only_before_anything_is_written_to_it() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let tmp = private_temp_in(dir.path()).unwrap();
+        assert_eq!(tmp.as_file().metadata().unwrap().len(), 0);
+        let mode = tmp.as_file().metadata().unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn replacing_leaves_the_old_file_whole_for_its_readers_and_links() {
+        use std::io::Read;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("token");
+        let link = dir.path().join("hard-link");
+        std::fs::write(&path, "old token\n").unwrap();
+        std::fs::hard_link(&path, &link).unwrap();
+        let mut reader = std::fs::File::open(&path).unwrap();
+        write_atomic(&path, "new token\n").unwrap();
+        let mut seen = String::new();
+        reader.read_to_string(&mut seen).unwrap();
+        assert_eq!(
+            seen, "old token\n",
+            "a reader of the old file sees it whole"
+        );
+        assert_eq!(std::fs::read_to_string(&link).unwrap(), "old token\n");
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "new token\n");
     }
 
     #[test]

@@ -6,6 +6,7 @@
 mod browser;
 mod cli;
 mod cli_waiting;
+mod delivery;
 mod endings;
 mod faults;
 mod flow;
