@@ -20,8 +20,12 @@ pub mod exit {
     pub const DEADLINE: u8 = 3;
     /// The instance failed: unreachable, TLS, an unexpected answer, approval without a token.
     pub const INSTANCE: u8 = 4;
-    /// A local failure: the port cannot be bound, the output cannot be written.
+    /// A local failure: the port cannot be bound, the output cannot be written, the store of
+    /// tokens cannot be used.
     pub const LOCAL: u8 = 5;
+    /// Not logged in: nothing is kept for that instance or account, or the instance says the
+    /// kept token was revoked.
+    pub const NOT_LOGGED_IN: u8 = 6;
     /// Interrupted by Ctrl-C (SIGINT).
     pub const INTERRUPTED: u8 = 130;
     /// Terminated by SIGTERM.
@@ -109,6 +113,27 @@ pub enum Error {
     #[error("cannot write {}: {reason}", path.display())]
     WriteOutput { path: PathBuf, reason: String },
 
+    /// The place tokens are kept cannot be used: the keyring is locked, refused or did not
+    /// answer, or a file of the store cannot be written.
+    #[error("cannot use {what}: {reason}")]
+    Store { what: String, reason: String },
+
+    /// A file of the store cannot be read or makes no sense; it is left as it is.
+    #[error("cannot read {}: {reason}", path.display())]
+    StoreUnreadable { path: PathBuf, reason: String },
+
+    /// Nothing is kept for that instance or account.
+    #[error("not logged in{}{}: {reason}", instance.as_ref().map(|i| format!(" to {i}")).unwrap_or_default(), user.as_ref().map(|u| format!(" as @{u}")).unwrap_or_default())]
+    NotLoggedIn {
+        instance: Option<String>,
+        user: Option<String>,
+        reason: String,
+    },
+
+    /// The instance says the kept token no longer works: it was revoked.
+    #[error("the token kept for {account} no longer works: {instance} says it was revoked")]
+    TokenRevoked { account: String, instance: String },
+
     /// A bug: something that should not be able to fail did.
     #[error("internal error: {0}")]
     Internal(String),
@@ -131,7 +156,11 @@ impl Error {
             | Error::Unsupported { .. }
             | Error::TokenRejected { .. }
             | Error::ApprovedWithoutToken { .. } => exit::INSTANCE,
-            Error::Bind { .. } | Error::WriteOutput { .. } => exit::LOCAL,
+            Error::Bind { .. }
+            | Error::WriteOutput { .. }
+            | Error::Store { .. }
+            | Error::StoreUnreadable { .. } => exit::LOCAL,
+            Error::NotLoggedIn { .. } | Error::TokenRevoked { .. } => exit::NOT_LOGGED_IN,
             Error::Internal(_) => exit::INTERNAL,
         }
     }
@@ -154,6 +183,10 @@ impl Error {
             Error::ApprovedWithoutToken { .. } => "approved_without_token",
             Error::Bind { .. } => "bind",
             Error::WriteOutput { .. } => "write_output",
+            Error::Store { .. } => "store",
+            Error::StoreUnreadable { .. } => "store_unreadable",
+            Error::NotLoggedIn { .. } => "not_logged_in",
+            Error::TokenRevoked { .. } => "token_revoked",
             Error::Internal(_) => "internal",
         }
     }
@@ -207,6 +240,16 @@ impl Error {
                 "choose a file in a directory that exists and is writable, or leave out --output"
                     .into()
             }
+            Error::Store { what, .. } if what == "the system keyring" => "unlock the keyring and run again, give it more time with --keyring-timeout, or keep tokens in a plain-text file with --store file".into(),
+            Error::Store { .. } => "check that the directory is yours and writable, or choose another with MIAUTH_CONFIG_DIR".into(),
+            Error::StoreUnreadable { .. } => "the file was left as it is: repair it or move it aside, then run again".into(),
+            Error::NotLoggedIn { instance, .. } => format!(
+                "log in with `miauth login {} --save`",
+                instance.as_deref().unwrap_or("HOST")
+            ),
+            Error::TokenRevoked { instance, .. } => format!(
+                "log in again with `miauth login {instance} --save` (or `miauth token {instance} --login`)"
+            ),
             Error::Internal(_) => "please report this as a bug in miauth".into(),
         })
     }

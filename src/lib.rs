@@ -40,6 +40,7 @@ mod page;
 pub mod permission;
 mod progress;
 mod secret;
+pub mod store;
 mod wait;
 
 pub use authorize::AuthorizationUrl;
@@ -54,6 +55,7 @@ pub use output::Format;
 pub use permission::Permissions;
 pub use progress::{Cancel, Observer, Progress};
 pub use secret::{AccessToken, SessionId};
+pub use store::Store;
 
 /// README's Rust example compiles, checked as a doctest.
 #[cfg(doctest)]

@@ -1,0 +1,146 @@
+//! The files of the store: the index of accounts and, with the file backend, the tokens.
+//!
+//! Both live in one owner-only directory (0700). The index never holds a token; the tokens
+//! file is owner-only (0600) and plain text. Every write replaces its file atomically (a
+//! temporary twin renamed over it), and every read-modify-write holds an exclusive lock on a
+//! lock file beside them, so two miauth processes saving at once never lose each other's
+//! entries. A file that cannot be read or parsed is an error naming it, and is never
+//! overwritten.
+
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::path::{Path, PathBuf};
+
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+
+use super::Account;
+use crate::Error;
+
+/// The index of accounts: never a token.
+pub(crate) const INDEX: &str = "accounts.json";
+/// The tokens kept with the file backend.
+pub(crate) const TOKENS: &str = "tokens.json";
+const LOCK: &str = ".lock";
+
+/// What `accounts.json` holds.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+pub(crate) struct Index {
+    pub version: u32,
+    pub accounts: Vec<Account>,
+    /// The active username for each instance.
+    #[serde(default)]
+    pub active: BTreeMap<String, String>,
+}
+
+/// What `tokens.json` holds.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub(crate) struct Tokens {
+    pub version: u32,
+    pub tokens: Vec<KeptToken>,
+}
+
+/// One token kept in `tokens.json`.
+#[derive(Clone, Serialize, Deserialize)]
+pub(crate) struct KeptToken {
+    pub instance: String,
+    pub username: String,
+    pub token: String,
+}
+
+impl std::fmt::Debug for KeptToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KeptToken")
+            .field("instance", &self.instance)
+            .field("username", &self.username)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The store's directory.
+#[derive(Clone, Debug)]
+pub(crate) struct Dir {
+    pub path: PathBuf,
+}
+
+/// The exclusive lock around a read-modify-write; released when dropped.
+pub(crate) struct Locked {
+    _file: File,
+}
+
+impl Dir {
+    pub fn file(&self, name: &str) -> PathBuf {
+        self.path.join(name)
+    }
+
+    /// Creates the directory owner-only if it does not exist yet.
+    pub fn create(&self) -> Result<(), Error> {
+        if self.path.is_dir() {
+            return Ok(());
+        }
+        let mut builder = std::fs::DirBuilder::new();
+        builder.recursive(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::DirBuilderExt;
+            builder.mode(0o700);
+        }
+        builder.create(&self.path).map_err(|e| Error::Store {
+            what: self.path.display().to_string(),
+            reason: format!("cannot create the directory: {e}"),
+        })
+    }
+
+    /// Takes the exclusive lock, creating the directory first; waits for another miauth
+    /// that holds it.
+    pub fn lock(&self) -> Result<Locked, Error> {
+        self.create()?;
+        let path = self.file(LOCK);
+        let fail = |e: std::io::Error| Error::Store {
+            what: path.display().to_string(),
+            reason: format!("cannot lock: {e}"),
+        };
+        let file = File::options()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .map_err(fail)?;
+        file.lock().map_err(fail)?;
+        Ok(Locked { _file: file })
+    }
+
+    /// Reads and parses `name`; `T::default()` when it does not exist.
+    pub fn read<T: DeserializeOwned + Default>(&self, name: &str) -> Result<T, Error> {
+        let path = self.file(name);
+        let text = match std::fs::read_to_string(&path) {
+            Ok(text) => text,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(T::default()),
+            Err(e) => return Err(unreadable(&path, &e.to_string())),
+        };
+        serde_json::from_str(&text).map_err(|e| unreadable(&path, &e.to_string()))
+    }
+
+    /// Replaces `name` atomically with `value`, owner-only. Needs the lock.
+    pub fn write<T: Serialize>(&self, _lock: &Locked, name: &str, value: &T) -> Result<(), Error> {
+        let path = self.file(name);
+        let text = serde_json::to_string_pretty(value).map_err(|e| Error::Store {
+            what: path.display().to_string(),
+            reason: e.to_string(),
+        })?;
+        crate::output::write_atomic(&path, &(text + "\n")).map_err(|e| Error::Store {
+            what: path.display().to_string(),
+            reason: match e {
+                Error::WriteOutput { reason, .. } => reason,
+                other => other.to_string(),
+            },
+        })
+    }
+}
+
+fn unreadable(path: &Path, reason: &str) -> Error {
+    Error::StoreUnreadable {
+        path: path.to_owned(),
+        reason: reason.to_owned(),
+    }
+}

@@ -1,0 +1,166 @@
+//! The system keyring as a place for tokens: the Secret Service on Linux and the BSDs, the
+//! Keychain on macOS, the Credential Manager on Windows, through the keyring-core family.
+//!
+//! One entry per account: service `miauth:HOST`, user the account's username, so other clients
+//! find it (`secret-tool lookup service miauth:HOST username alice`). Every call runs on a
+//! thread of its own with a deadline: a keyring that never answers (a stuck D-Bus peer, an
+//! unlock prompt nobody sees) ends in an error when the deadline passes, and the thread left
+//! behind never keeps the process from exiting. It knows nothing of the index of accounts.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use keyring_core::{CredentialStore, Entry};
+
+/// Why the keyring could not be used.
+#[derive(Debug)]
+pub(crate) enum Failure {
+    /// No keyring service exists here at all (no session bus, nothing serving the Secret
+    /// Service): the one case where `auto` may keep tokens in a file instead.
+    Absent(String),
+    /// The keyring exists but refused or failed: locked, a dismissed prompt, an error.
+    Refused(String),
+    /// It did not answer within the deadline.
+    TimedOut(Duration),
+}
+
+/// The system keyring, asked with a deadline.
+#[derive(Clone, Debug)]
+pub(crate) struct Keyring {
+    pub timeout: Duration,
+}
+
+/// The keyring entry's service name for an instance.
+pub(crate) fn service(instance: &str) -> String {
+    format!("miauth:{instance}")
+}
+
+impl Keyring {
+    /// Stores `secret` for `instance` and `user`, replacing an older one.
+    pub async fn set(&self, instance: &str, user: &str, secret: &str) -> Result<(), Failure> {
+        let secret = secret.to_owned();
+        self.call(instance, user, move |entry| entry.set_password(&secret))
+            .await
+    }
+
+    /// The secret for `instance` and `user`, `None` when there is no such entry.
+    pub async fn get(&self, instance: &str, user: &str) -> Result<Option<String>, Failure> {
+        match self
+            .call(instance, user, |entry| entry.get_password())
+            .await
+        {
+            Ok(secret) => Ok(Some(secret)),
+            Err(Failure::Refused(why)) if why == NO_ENTRY => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Deletes the entry; `false` when there was none.
+    pub async fn delete(&self, instance: &str, user: &str) -> Result<bool, Failure> {
+        match self
+            .call(instance, user, |entry| entry.delete_credential())
+            .await
+        {
+            Ok(()) => Ok(true),
+            Err(Failure::Refused(why)) if why == NO_ENTRY => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Whether a keyring service exists here, asked within the deadline.
+    pub async fn probe(&self) -> Result<(), Failure> {
+        self.run(|_store| Ok(())).await
+    }
+
+    async fn call<T: Send + 'static>(
+        &self,
+        instance: &str,
+        user: &str,
+        op: impl FnOnce(&Entry) -> keyring_core::Result<T> + Send + 'static,
+    ) -> Result<T, Failure> {
+        let (service, user) = (service(instance), user.to_owned());
+        self.run(move |store| {
+            let entry = Entry::new_in_store(store, &service, &user).map_err(describe)?;
+            op(&entry).map_err(describe)
+        })
+        .await
+    }
+
+    /// Runs `op` against the platform's store on a thread of its own, within the deadline.
+    async fn run<T: Send + 'static>(
+        &self,
+        op: impl FnOnce(&Arc<CredentialStore>) -> Result<T, String> + Send + 'static,
+    ) -> Result<T, Failure> {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let spawned = std::thread::Builder::new()
+            .name("miauth-keyring".into())
+            .spawn(move || {
+                let result = match platform_store() {
+                    Ok(store) => op(&store).map_err(Failure::Refused),
+                    Err(why) => Err(Failure::Absent(why)),
+                };
+                let _ = tx.send(result);
+            });
+        if let Err(e) = spawned {
+            return Err(Failure::Refused(format!("cannot start a thread: {e}")));
+        }
+        match tokio::time::timeout(self.timeout, rx).await {
+            Ok(Ok(result)) => result,
+            Ok(Err(_)) => Err(Failure::Refused("the keyring call ended abruptly".into())),
+            Err(_) => Err(Failure::TimedOut(self.timeout)),
+        }
+    }
+}
+
+/// keyring-core's "no such entry", told apart from real failures.
+const NO_ENTRY: &str = "no such entry";
+
+fn describe(e: keyring_core::Error) -> String {
+    match e {
+        keyring_core::Error::NoEntry => NO_ENTRY.to_owned(),
+        keyring_core::Error::NoStorageAccess(inner) => {
+            format!("it is locked or access was denied: {inner}")
+        }
+        other => other.to_string(),
+    }
+}
+
+/// The platform's credential store; an error means none exists here.
+#[cfg(any(
+    target_os = "linux",
+    target_os = "freebsd",
+    target_os = "openbsd",
+    target_os = "netbsd",
+    target_os = "dragonfly"
+))]
+fn platform_store() -> Result<Arc<CredentialStore>, String> {
+    // Connecting opens a session with the Secret Service: it fails when there is no session
+    // bus or nothing on it serves the Secret Service.
+    let store = zbus_secret_service_keyring_store::Store::new().map_err(|e| e.to_string())?;
+    Ok(store)
+}
+
+#[cfg(target_os = "macos")]
+fn platform_store() -> Result<Arc<CredentialStore>, String> {
+    let store = apple_native_keyring_store::keychain::Store::new().map_err(|e| e.to_string())?;
+    Ok(store)
+}
+
+#[cfg(target_os = "windows")]
+fn platform_store() -> Result<Arc<CredentialStore>, String> {
+    let store = windows_native_keyring_store::Store::new().map_err(|e| e.to_string())?;
+    Ok(store)
+}
+
+#[cfg(not(any(
+    target_os = "linux",
+    target_os = "freebsd",
+    target_os = "openbsd",
+    target_os = "netbsd",
+    target_os = "dragonfly",
+    target_os = "macos",
+    target_os = "windows"
+)))]
+fn platform_store() -> Result<Arc<CredentialStore>, String> {
+    Err("miauth knows no system keyring on this platform".into())
+}

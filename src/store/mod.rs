@@ -1,0 +1,540 @@
+//! Where a kept token lives, and the index of the accounts kept.
+//!
+//! [`Store`] is the one front: save, get, list, remove, set the active account. Behind it the
+//! token goes to the system keyring (`keyring.rs`) or to an owner-only plain-text file
+//! (`file.rs`), or, for tests, stays in memory. The index of accounts (instance, username,
+//! user id, permissions asked, where the token is kept, when it was saved, the active account
+//! of each instance) is always a file of its own and never holds a token. `auto` keeps tokens
+//! in the keyring wherever a keyring service exists and in the file only where none exists at
+//! all; a locked keyring, a refusal or a timeout is an error, never a quiet move to plain text.
+//! It knows nothing of the login; the command line joins the two.
+
+mod file;
+mod keyring;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use crate::{AccessToken, Credentials, Error, Instance};
+use file::{Dir, INDEX, Index, KeptToken, TOKENS, Tokens};
+use keyring::{Failure, Keyring};
+
+/// How long one keyring call may take unless told otherwise.
+pub const DEFAULT_KEYRING_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Where a token is kept.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+#[non_exhaustive]
+pub enum KeptIn {
+    /// The system keyring.
+    Keyring,
+    /// The owner-only plain-text file of the store.
+    File,
+    /// Memory only (the store of tests).
+    Memory,
+    /// `MISSKEY_URL` and `MISSKEY_TOKEN` in the environment.
+    Environment,
+}
+
+/// Where new tokens go: the keyring, the file, or the keyring where one exists.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum StoreChoice {
+    /// The keyring where a keyring service exists; the file, with a warning, where none does.
+    #[default]
+    Auto,
+    /// The system keyring, or an error.
+    Keyring,
+    /// The owner-only plain-text file.
+    File,
+}
+
+/// One kept account, as the index records it. It never holds the token.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Account {
+    /// The instance as miauth prints it: host, and port when not the default.
+    pub instance: String,
+    /// The instance's origin, like `https://misskey.io`.
+    pub url: String,
+    pub username: String,
+    pub user_id: String,
+    /// The permissions that were asked for (no endpoint tells a token its permissions).
+    pub permissions: Vec<String>,
+    pub kept_in: KeptIn,
+    /// When it was saved, RFC 3339.
+    pub saved_at: String,
+    /// Whether it is the active account of its instance (filled in when read).
+    #[serde(skip)]
+    pub active: bool,
+}
+
+impl Account {
+    /// `@username@instance`.
+    pub fn handle(&self) -> String {
+        format!("@{}@{}", self.username, self.instance)
+    }
+}
+
+/// What saving did.
+#[derive(Debug)]
+pub struct Saved {
+    pub account: Account,
+    /// Something the user must know: the token went to a plain-text file.
+    pub warning: Option<String>,
+}
+
+/// The kept accounts and their tokens.
+#[derive(Debug)]
+pub struct Store {
+    place: Place,
+    choice: StoreChoice,
+    keyring: Keyring,
+}
+
+#[derive(Debug)]
+enum Place {
+    Files(Dir),
+    Memory(Mutex<Memory>),
+}
+
+#[derive(Debug, Default)]
+struct Memory {
+    index: Index,
+    tokens: BTreeMap<(String, String), AccessToken>,
+}
+
+/// The key an instance is kept under: its authority, as miauth prints it.
+pub fn instance_key(input: &str) -> String {
+    Instance::parse(input)
+        .map(|i| i.authority())
+        .unwrap_or_else(|_| input.trim().trim_end_matches('/').to_ascii_lowercase())
+}
+
+impl Store {
+    /// The store in `dir` (created owner-only when first written), keeping new tokens as
+    /// `choice` says. Nothing is read or written yet.
+    pub fn open(dir: impl Into<PathBuf>, choice: StoreChoice) -> Store {
+        Store {
+            place: Place::Files(Dir { path: dir.into() }),
+            choice,
+            keyring: Keyring {
+                timeout: DEFAULT_KEYRING_TIMEOUT,
+            },
+        }
+    }
+
+    /// A store that keeps everything in memory, for tests.
+    pub fn in_memory() -> Store {
+        Store {
+            place: Place::Memory(Mutex::new(Memory::default())),
+            choice: StoreChoice::Auto,
+            keyring: Keyring {
+                timeout: DEFAULT_KEYRING_TIMEOUT,
+            },
+        }
+    }
+
+    /// How long one keyring call may take before it is an error.
+    pub fn keyring_timeout(mut self, timeout: Duration) -> Store {
+        self.keyring.timeout = timeout;
+        self
+    }
+
+    /// `$MIAUTH_CONFIG_DIR`, else the platform's configuration directory plus `miauth`
+    /// (`$XDG_CONFIG_HOME/miauth` or `~/.config/miauth` on Linux).
+    pub fn default_dir() -> Option<PathBuf> {
+        match std::env::var_os("MIAUTH_CONFIG_DIR") {
+            Some(dir) if !dir.is_empty() => Some(PathBuf::from(dir)),
+            _ => dirs::config_dir().map(|d| d.join("miauth")),
+        }
+    }
+
+    /// The directory of the store; `None` in memory.
+    pub fn dir(&self) -> Option<&Path> {
+        match &self.place {
+            Place::Files(dir) => Some(&dir.path),
+            Place::Memory(_) => None,
+        }
+    }
+
+    /// The plain-text file tokens are kept in with the file backend.
+    pub fn tokens_file(&self) -> Option<PathBuf> {
+        self.dir().map(|d| d.join(TOKENS))
+    }
+
+    /// Where a token saved now would go, and the warning that goes with it. `auto` asks the
+    /// keyring whether it exists.
+    pub async fn resolve(&self) -> Result<(KeptIn, Option<String>), Error> {
+        let dir = match &self.place {
+            Place::Memory(_) => return Ok((KeptIn::Memory, None)),
+            Place::Files(dir) => dir,
+        };
+        match self.choice {
+            StoreChoice::Keyring => Ok((KeptIn::Keyring, None)),
+            StoreChoice::File => Ok((KeptIn::File, None)),
+            StoreChoice::Auto => match self.keyring.probe().await {
+                Ok(()) => Ok((KeptIn::Keyring, None)),
+                Err(Failure::Absent(why)) => Ok((
+                    KeptIn::File,
+                    Some(format!(
+                        "no system keyring here ({why}); the token is kept in plain text in {} (owner-only)",
+                        dir.file(TOKENS).display()
+                    )),
+                )),
+                Err(e) => Err(keyring_error(&e)),
+            },
+        }
+    }
+
+    /// Saves the token, the account and the permissions asked; the account becomes the active
+    /// one of its instance. A second account on the same instance is kept beside the first.
+    pub async fn save(&self, credentials: &Credentials) -> Result<Saved, Error> {
+        let (kept_in, warning) = self.resolve().await?;
+        let instance = credentials.instance.authority();
+        let username = credentials.user.username.clone();
+        let account = Account {
+            instance: instance.clone(),
+            url: credentials.instance.origin(),
+            username: username.clone(),
+            user_id: credentials.user.id.clone(),
+            permissions: credentials.permissions.names().to_vec(),
+            kept_in,
+            saved_at: humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string(),
+            active: true,
+        };
+        match &self.place {
+            Place::Memory(memory) => {
+                let mut memory = lock(memory);
+                memory
+                    .tokens
+                    .insert((instance.clone(), username), credentials.token.clone());
+                upsert(&mut memory.index, account.clone());
+            }
+            Place::Files(dir) => {
+                let guard = dir.lock()?;
+                let mut index: Index = dir.read(INDEX)?;
+                let before = index
+                    .accounts
+                    .iter()
+                    .find(|a| same(a, &instance, &username))
+                    .map(|a| a.kept_in);
+                if before == Some(KeptIn::Keyring)
+                    && kept_in == KeptIn::File
+                    && self.choice == StoreChoice::Auto
+                {
+                    return Err(Error::Store {
+                        what: "the system keyring".into(),
+                        reason: format!(
+                            "{} is kept there, and it is not available now; miauth does not move it to a plain-text file by itself",
+                            account.handle()
+                        ),
+                    });
+                }
+                let token = credentials.token.expose();
+                match kept_in {
+                    KeptIn::Keyring => self
+                        .keyring
+                        .set(&instance, &username, token)
+                        .await
+                        .map_err(|e| keyring_error(&e))?,
+                    _ => {
+                        let mut tokens: Tokens = dir.read(TOKENS)?;
+                        tokens
+                            .tokens
+                            .retain(|t| !(t.instance == instance && t.username == username));
+                        tokens.tokens.push(KeptToken {
+                            instance: instance.clone(),
+                            username: username.clone(),
+                            token: token.to_owned(),
+                        });
+                        tokens.version = 1;
+                        dir.write(&guard, TOKENS, &tokens)?;
+                    }
+                }
+                // A token that moved leaves no copy behind in its old place.
+                match (before, kept_in) {
+                    (Some(KeptIn::File), KeptIn::Keyring) => {
+                        self.forget_in_file(dir, &guard, &instance, &username)?;
+                    }
+                    (Some(KeptIn::Keyring), KeptIn::File) => {
+                        let _ = self.keyring.delete(&instance, &username).await;
+                    }
+                    _ => {}
+                }
+                upsert(&mut index, account.clone());
+                index.version = 1;
+                dir.write(&guard, INDEX, &index)?;
+            }
+        }
+        Ok(Saved { account, warning })
+    }
+
+    /// Every kept account, in the order saved; no token is read.
+    pub fn list(&self) -> Result<Vec<Account>, Error> {
+        let index = match &self.place {
+            Place::Memory(memory) => lock(memory).index.clone(),
+            Place::Files(dir) => dir.read(INDEX)?,
+        };
+        Ok(index
+            .accounts
+            .iter()
+            .map(|a| Account {
+                active: index.active.get(&a.instance) == Some(&a.username),
+                ..a.clone()
+            })
+            .collect())
+    }
+
+    /// The account meant by `instance` (may be left out when one instance is kept) and `user`
+    /// (the active account when left out). No token is read.
+    pub fn find(&self, instance: Option<&str>, user: Option<&str>) -> Result<Account, Error> {
+        choose(self.list()?, instance, user)
+    }
+
+    /// The token of `account`, from where it is kept.
+    pub async fn token(&self, account: &Account) -> Result<AccessToken, Error> {
+        let missing = |why: &str| Error::NotLoggedIn {
+            instance: Some(account.instance.clone()),
+            user: Some(account.username.clone()),
+            reason: why.to_owned(),
+        };
+        match (&self.place, account.kept_in) {
+            (Place::Memory(memory), _) => lock(memory)
+                .tokens
+                .get(&(account.instance.clone(), account.username.clone()))
+                .cloned()
+                .ok_or_else(|| missing("no token is kept for it")),
+            (Place::Files(_), KeptIn::Keyring) => {
+                match self.keyring.get(&account.instance, &account.username).await {
+                    Ok(Some(token)) => Ok(AccessToken::new(token)),
+                    Ok(None) => Err(missing("the system keyring has no entry for it")),
+                    Err(e) => Err(keyring_error(&e)),
+                }
+            }
+            (Place::Files(dir), _) => {
+                let tokens: Tokens = dir.read(TOKENS)?;
+                tokens
+                    .tokens
+                    .into_iter()
+                    .find(|t| t.instance == account.instance && t.username == account.username)
+                    .map(|t| AccessToken::new(t.token))
+                    .ok_or_else(|| {
+                        missing(&format!(
+                            "{} has no token for it",
+                            dir.file(TOKENS).display()
+                        ))
+                    })
+            }
+        }
+    }
+
+    /// The account meant by `instance` and `user`, with its token.
+    pub async fn get(
+        &self,
+        instance: Option<&str>,
+        user: Option<&str>,
+    ) -> Result<(Account, AccessToken), Error> {
+        let account = self.find(instance, user)?;
+        let token = self.token(&account).await?;
+        Ok((account, token))
+    }
+
+    /// Forgets the account and its token here. The token still works on the instance until it
+    /// is deleted there.
+    pub async fn remove(&self, instance: &str, user: Option<&str>) -> Result<Account, Error> {
+        let account = self.find(Some(instance), user)?;
+        let (key, username) = (account.instance.clone(), account.username.clone());
+        match &self.place {
+            Place::Memory(memory) => {
+                let mut memory = lock(memory);
+                memory.tokens.remove(&(key.clone(), username.clone()));
+                drop_row(&mut memory.index, &key, &username);
+            }
+            Place::Files(dir) => {
+                let guard = dir.lock()?;
+                let mut index: Index = dir.read(INDEX)?;
+                match account.kept_in {
+                    KeptIn::Keyring => {
+                        self.keyring
+                            .delete(&key, &username)
+                            .await
+                            .map_err(|e| keyring_error(&e))?;
+                    }
+                    _ => self.forget_in_file(dir, &guard, &key, &username)?,
+                }
+                drop_row(&mut index, &key, &username);
+                dir.write(&guard, INDEX, &index)?;
+            }
+        }
+        Ok(account)
+    }
+
+    /// Makes `user` the active account of `instance`.
+    pub fn set_active(&self, instance: &str, user: &str) -> Result<Account, Error> {
+        let account = self.find(Some(instance), Some(user))?;
+        let set = |index: &mut Index| {
+            index
+                .active
+                .insert(account.instance.clone(), account.username.clone());
+        };
+        match &self.place {
+            Place::Memory(memory) => set(&mut lock(memory).index),
+            Place::Files(dir) => {
+                let guard = dir.lock()?;
+                let mut index: Index = dir.read(INDEX)?;
+                set(&mut index);
+                dir.write(&guard, INDEX, &index)?;
+            }
+        }
+        Ok(Account {
+            active: true,
+            ..account
+        })
+    }
+
+    fn forget_in_file(
+        &self,
+        dir: &Dir,
+        guard: &file::Locked,
+        instance: &str,
+        username: &str,
+    ) -> Result<(), Error> {
+        let mut tokens: Tokens = dir.read(TOKENS)?;
+        let before = tokens.tokens.len();
+        tokens
+            .tokens
+            .retain(|t| !(t.instance == instance && t.username == username));
+        if tokens.tokens.len() != before {
+            dir.write(guard, TOKENS, &tokens)?;
+        }
+        Ok(())
+    }
+}
+
+fn lock(memory: &Mutex<Memory>) -> std::sync::MutexGuard<'_, Memory> {
+    memory
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+fn same(account: &Account, instance: &str, username: &str) -> bool {
+    account.instance == instance && account.username.eq_ignore_ascii_case(username)
+}
+
+/// Adds or replaces the row of `account`, and makes it the active one of its instance.
+fn upsert(index: &mut Index, account: Account) {
+    index
+        .active
+        .insert(account.instance.clone(), account.username.clone());
+    match index
+        .accounts
+        .iter_mut()
+        .find(|a| same(a, &account.instance, &account.username))
+    {
+        Some(row) => *row = account,
+        None => index.accounts.push(account),
+    }
+}
+
+/// Removes a row; another account of the same instance, if any, becomes the active one.
+fn drop_row(index: &mut Index, instance: &str, username: &str) {
+    index.accounts.retain(|a| !same(a, instance, username));
+    if index
+        .active
+        .get(instance)
+        .is_some_and(|u| u.eq_ignore_ascii_case(username))
+    {
+        match index.accounts.iter().find(|a| a.instance == instance) {
+            Some(next) => {
+                index
+                    .active
+                    .insert(instance.to_owned(), next.username.clone());
+            }
+            None => {
+                index.active.remove(instance);
+            }
+        }
+    }
+}
+
+/// The one account meant, out of `accounts`.
+fn choose(
+    accounts: Vec<Account>,
+    instance: Option<&str>,
+    user: Option<&str>,
+) -> Result<Account, Error> {
+    let user = user.map(|u| u.trim_start_matches('@'));
+    let instance = match instance {
+        Some(input) => instance_key(input),
+        None => {
+            let mut instances: Vec<&str> = accounts.iter().map(|a| a.instance.as_str()).collect();
+            instances.dedup();
+            instances.sort_unstable();
+            instances.dedup();
+            match instances.as_slice() {
+                [one] => (*one).to_owned(),
+                [] => {
+                    return Err(Error::NotLoggedIn {
+                        instance: None,
+                        user: user.map(str::to_owned),
+                        reason: "no account is kept".into(),
+                    });
+                }
+                several => {
+                    return Err(Error::InvalidOption {
+                        option: "instance",
+                        input: String::new(),
+                        reason: format!(
+                            "accounts of several instances are kept ({}); name one",
+                            several.join(", ")
+                        ),
+                    });
+                }
+            }
+        }
+    };
+    let on_instance: Vec<Account> = accounts
+        .into_iter()
+        .filter(|a| a.instance == instance)
+        .collect();
+    let found = match user {
+        Some(user) => on_instance
+            .into_iter()
+            .find(|a| a.username.eq_ignore_ascii_case(user)),
+        None => {
+            let active = on_instance.iter().position(|a| a.active);
+            match (active, on_instance.len()) {
+                (Some(i), _) => on_instance.into_iter().nth(i),
+                (None, 1) => on_instance.into_iter().next(),
+                _ => None,
+            }
+        }
+    };
+    found.ok_or_else(|| Error::NotLoggedIn {
+        instance: Some(instance),
+        user: user.map(str::to_owned),
+        reason: "no such account is kept".into(),
+    })
+}
+
+/// A keyring failure as the error the user sees.
+fn keyring_error(e: &Failure) -> Error {
+    Error::Store {
+        what: "the system keyring".into(),
+        reason: match e {
+            Failure::Absent(why) => format!("no system keyring is available ({why})"),
+            Failure::Refused(why) => format!("it refused: {why}"),
+            Failure::TimedOut(after) => format!(
+                "it did not answer within {}",
+                humantime::format_duration(*after)
+            ),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests;
