@@ -1,7 +1,7 @@
 //! The `miauth` binary as a program that runs it sees it: stdout, stderr, files, exit codes.
 
 use assert_cmd::Command;
-use miauth::mock::{Choice, MockConfig, Quirks};
+use miauth::mock::{Choice, MockConfig};
 use predicates::prelude::*;
 
 use crate::support::{accept_in_browser, approve_in_browser, mock, session_of, spawn_miauth};
@@ -206,7 +206,7 @@ async fn deny_until_the_deadline_exits_3() {
 
 #[tokio::test]
 async fn approval_without_token_exits_4_with_the_connected_apps_hint() {
-    let server = mock(MockConfig::default().with_quirks(Quirks::approve_without_token())).await;
+    let server = mock(MockConfig::approving_without_token()).await;
     let (done, _) = login_and_accept(server.base_url(), &[]).await;
     assert_eq!(done.code, Some(4), "{}", done.stderr);
     let error_line = done

@@ -3,7 +3,7 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use miauth::mock::{Choice, MockConfig, Quirks, ScriptedBrowser};
+use miauth::mock::{Choice, MockConfig, ScriptedBrowser};
 use miauth::{Error, Permissions, Progress};
 
 use crate::support::{StrayThenReal, assert_issued, login_to, mock, query_param, session_of};
@@ -141,7 +141,7 @@ async fn a_denial_ends_at_the_deadline_with_its_own_error() {
 
 #[tokio::test]
 async fn approval_without_a_token_is_reported_as_such_on_the_page_and_to_the_caller() {
-    let server = mock(MockConfig::default().with_quirks(Quirks::approve_without_token())).await;
+    let server = mock(MockConfig::approving_without_token()).await;
     let browser = Arc::new(ScriptedBrowser::new(Choice::Accept));
     let err = login_to(&server)
         .browser(browser.clone())
