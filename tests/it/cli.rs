@@ -66,6 +66,36 @@ async fn json_format_carries_token_instance_user_and_permissions() {
 }
 
 #[tokio::test]
+async fn an_account_without_a_display_name_logs_in_with_name_null() {
+    // Many accounts never set a display name: the server sends `"name": null`.
+    let server = mock(MockConfig {
+        display_name: None,
+        ..MockConfig::default()
+    })
+    .await;
+    let mut run = spawn_miauth(&[
+        "login",
+        server.base_url(),
+        "--no-browser",
+        "--timeout",
+        "20s",
+        "--format",
+        "json",
+    ]);
+    let url = run.authorization_url().await;
+    let journey = approve_in_browser(&url, Choice::Accept).await;
+    let done = run.finish().await;
+    assert_eq!(done.code, Some(0), "{}", done.stderr);
+    let v: serde_json::Value = serde_json::from_str(&done.stdout).unwrap();
+    assert_eq!(v["user"]["username"], "alice");
+    assert_eq!(v["user"].get("name"), Some(&serde_json::Value::Null));
+    let page = &journey.last().unwrap().body;
+    assert!(page.contains("You are logged in"), "{page}");
+    assert!(!page.contains("None") && !page.contains("null"), "{page}");
+    assert!(!done.stderr.contains("None"), "{}", done.stderr);
+}
+
+#[tokio::test]
 async fn env_format_prints_url_and_token_lines() {
     let server = mock(MockConfig::default()).await;
     let (done, _) = login_and_accept(server.base_url(), &["--format", "env"]).await;

@@ -266,3 +266,40 @@ async fn the_browser_page_tells_the_final_result_after_the_token_is_checked() {
     assert!(page.contains("did not complete"), "{page}");
     assert!(page.contains("does not accept the token"), "{page}");
 }
+
+#[tokio::test]
+async fn a_name_and_icon_at_the_servers_exact_limits_log_in_even_with_emoji() {
+    // 128 and 512 characters as the server counts them (code points): each '😀' is one,
+    // though it takes two UTF-16 units and four bytes.
+    let server = mock(MockConfig::default()).await;
+    let name = "😀".repeat(128);
+    let prefix = "https://e.example/";
+    let icon = format!("{prefix}{}", "😀".repeat(512 - prefix.len()));
+    let creds = login_to(&server)
+        .name(name.clone())
+        .icon(icon.clone())
+        .browser(Arc::new(ScriptedBrowser::new(Choice::Accept)))
+        .run()
+        .await
+        .unwrap();
+    assert_issued(&server, &creds);
+    let asked = server.consent_requests().remove(0);
+    assert_eq!(asked.name.as_deref(), Some(name.as_str()));
+    assert_eq!(asked.icon.as_deref(), Some(icon.as_str()));
+
+    // One character more is refused before anything is opened.
+    for (name, icon) in [
+        (format!("{name}😀"), icon.clone()),
+        (name, format!("{icon}😀")),
+    ] {
+        let err = login_to(&server)
+            .name(name)
+            .icon(icon)
+            .browser(Arc::new(ScriptedBrowser::new(Choice::Accept)))
+            .run()
+            .await
+            .unwrap_err();
+        assert_eq!(err.exit_code(), 2, "{err}");
+    }
+    assert_eq!(server.consent_requests().len(), 1);
+}

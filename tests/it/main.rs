@@ -6,6 +6,7 @@
 mod browser;
 mod cli;
 mod cli_waiting;
+mod dressed;
 mod faults;
 mod flow;
 mod hostile;
