@@ -335,13 +335,6 @@ impl MockServer {
         self.state.wait_until(|r| r.held >= n).await;
     }
 
-    /// Waits until at least `n` tokens have been created.
-    pub async fn wait_for_tokens(&self, n: usize) {
-        self.state
-            .wait_until(|r| r.tokens.values().flatten().count() >= n)
-            .await;
-    }
-
     /// Lets `n` checks held by [`CheckFault::Hold`] go on: those held now first, then any
     /// held later.
     pub fn release_held(&self, n: usize) {
