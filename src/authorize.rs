@@ -71,6 +71,12 @@ pub fn authorization_url(req: &AuthorizeRequest<'_>) -> AuthorizationUrl {
     AuthorizationUrl(url)
 }
 
+/// The longest application name Misskey stores: its column is `varchar(128)`, and PostgreSQL
+/// counts characters (Unicode code points), not bytes nor UTF-16 units.
+const MAX_NAME_CHARS: usize = 128;
+/// The longest icon URL Misskey stores (`varchar(512)`, counted the same way).
+const MAX_ICON_CHARS: usize = 512;
+
 /// Checks the application name and icon before anything is opened: the consent page fails to
 /// create the token for a name over 128 characters or an icon URL over 512, and its double
 /// decoding garbles any value holding `%` (a name like `100%` breaks the page outright).
@@ -83,11 +89,11 @@ pub fn validate_app(name: &str, icon: Option<&str>) -> Result<(), Error> {
     if name.trim().is_empty() {
         return Err(refuse("--name", name, "the name is empty"));
     }
-    if name.encode_utf16().count() > 128 {
+    if name.chars().count() > MAX_NAME_CHARS {
         return Err(refuse(
             "--name",
             name,
-            "Misskey accepts at most 128 characters",
+            &format!("Misskey accepts at most {MAX_NAME_CHARS} characters"),
         ));
     }
     if name.contains('%') {
@@ -98,11 +104,11 @@ pub fn validate_app(name: &str, icon: Option<&str>) -> Result<(), Error> {
         ));
     }
     if let Some(icon) = icon {
-        if icon.encode_utf16().count() > 512 {
+        if icon.chars().count() > MAX_ICON_CHARS {
             return Err(refuse(
                 "--icon",
                 icon,
-                "Misskey accepts at most 512 characters",
+                &format!("Misskey accepts at most {MAX_ICON_CHARS} characters"),
             ));
         }
         let parsed = url::Url::parse(icon).map_err(|e| refuse("--icon", icon, &e.to_string()))?;
@@ -207,6 +213,23 @@ mod tests {
                 .to_string()
                 .contains("512")
         );
+    }
+
+    #[test]
+    fn names_and_icons_are_measured_in_characters_as_the_server_counts_them() {
+        // 'x' is one byte; 'é' two bytes; '😀' four bytes and two UTF-16 units. Each is one
+        // character to PostgreSQL, which enforces the limits.
+        for unit in ["x", "é", "😀"] {
+            assert!(validate_app(&unit.repeat(128), None).is_ok(), "{unit}");
+            let e = validate_app(&unit.repeat(129), None).unwrap_err();
+            assert!(e.to_string().contains("at most 128"), "{unit}: {e}");
+            let prefix = "https://e.example/";
+            let icon = format!("{prefix}{}", unit.repeat(512 - prefix.len()));
+            assert_eq!(icon.chars().count(), 512);
+            assert!(validate_app("app", Some(&icon)).is_ok(), "{unit}");
+            let e = validate_app("app", Some(&format!("{icon}{unit}"))).unwrap_err();
+            assert!(e.to_string().contains("at most 512"), "{unit}: {e}");
+        }
     }
 
     #[test]

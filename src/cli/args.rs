@@ -152,16 +152,17 @@ pub(super) struct OutputArgs {
     pub(super) github_output: Option<String>,
 }
 
-#[derive(Clone, Copy, Debug, ValueEnum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub(super) enum QuirkArg {
-    /// Misskey 2024.11: Accept redirects although no token was created.
+    /// Misskey 2024.11.0 failing to create the token: Accept redirects although none exists.
     ApproveWithoutToken,
     /// Firefish, Iceshrimp: the callback gets `?session=` appended as a string.
     ConcatenatedCallback,
     /// Decode query values once instead of twice.
     SingleDecode,
-    /// Federation off: /.well-known/nodeinfo answers 403.
-    NodeinfoForbidden,
+    /// Federation off: nodeinfo's index, WebFinger and host-meta answer 403.
+    #[value(alias = "nodeinfo-forbidden")]
+    FederationOff,
 }
 
 pub(super) fn parse_timeout(value: &str) -> Result<Duration, String> {

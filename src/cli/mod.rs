@@ -16,7 +16,7 @@ use std::sync::atomic::{AtomicU8, Ordering};
 use clap::Parser;
 use miauth::browser::{Browser, NoBrowser, SystemBrowser, can_open_browser};
 use miauth::handle::Handle;
-use miauth::mock::{Choice, MockConfig, MockServer, Quirks, ScriptedBrowser};
+use miauth::mock::{Choice, MockConfig, MockServer, ScriptedBrowser};
 use miauth::{Error, Instance, Login, Permissions, exit};
 
 use args::{Cli, Command, InstanceArgs, OutputArgs, QuirkArg, WaitArgs};
@@ -319,17 +319,9 @@ fn cancelled(code: Arc<AtomicU8>) -> impl std::future::Future<Output = ()> + Sen
 }
 
 async fn mock(quiet: bool, port: u16, auto_approve: bool, quirks: &[QuirkArg]) -> u8 {
-    let quirks = quirks_of(quirks);
     let config = MockConfig {
         auto_approve,
-        // The 2024.11 bug says so in nodeinfo too.
-        version: if quirks.approve_without_token {
-            "2024.11.0".into()
-        } else {
-            MockConfig::default().version
-        },
-        quirks,
-        ..MockConfig::default()
+        ..config_of(quirks)
     };
     let addr = SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), port);
     let stop = cancelled(Arc::new(AtomicU8::new(exit::SUCCESS)));
@@ -357,17 +349,22 @@ async fn mock(quiet: bool, port: u16, auto_approve: bool, quirks: &[QuirkArg]) -
     exit::SUCCESS
 }
 
-fn quirks_of(args: &[QuirkArg]) -> Quirks {
-    let mut q = Quirks::default();
+/// The fake instance `miauth mock --quirk ...` starts.
+fn config_of(args: &[QuirkArg]) -> MockConfig {
+    let mut config = MockConfig::default();
+    // Dressing first: it sets the version and the quirks that come with it.
+    if args.contains(&QuirkArg::ApproveWithoutToken) {
+        config = MockConfig::approving_without_token();
+    }
     for arg in args {
         match arg {
-            QuirkArg::ApproveWithoutToken => q.approve_without_token = true,
-            QuirkArg::ConcatenatedCallback => q.concatenated_callback = true,
-            QuirkArg::SingleDecode => q.single_decode = true,
-            QuirkArg::NodeinfoForbidden => q.nodeinfo_forbidden = true,
+            QuirkArg::ApproveWithoutToken => {}
+            QuirkArg::ConcatenatedCallback => config.quirks.concatenated_callback = true,
+            QuirkArg::SingleDecode => config.quirks.single_decode = true,
+            QuirkArg::FederationOff => config.quirks.federation_off = true,
         }
     }
-    q
+    config
 }
 
 async fn demo(

@@ -1,9 +1,12 @@
-//! The fake instance's API: the check endpoint, `/api/meta`, `/api/i` and nodeinfo.
+//! The fake instance's API: the check endpoint, `/api/meta`, `/api/i`, nodeinfo, WebFinger
+//! and host-meta.
 //!
 //! Answers are those recorded from Misskey 2025.11.1 (`observed-misskey-2025.11.1.md`):
 //! the check is POST only, always 200 with `{"ok":false}` unless a token is waiting, hands each
 //! token out once, rejects an empty body sent as JSON with 400, and does not route a session
-//! longer than 100 characters.
+//! longer than 100 characters. Reading the token and marking it fetched are two steps, as on
+//! the real server, so two checks at once may both be handed it. With federation off, nodeinfo's
+//! index, WebFinger and host-meta answer 403 with an empty body.
 
 use std::sync::Arc;
 
@@ -12,8 +15,6 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
-
-use std::time::Instant;
 
 use super::{CheckFault, MockState, TokenCheck};
 
@@ -126,7 +127,8 @@ pub(super) async fn check(
     if let Some(problem) = body_problem(&headers, &body) {
         return problem;
     }
-    let started = Instant::now();
+    // Recorded on arrival, so that a check still out is seen while it is out.
+    let index = state.check_started();
     let answer = match state.next_fault() {
         Some(CheckFault::ServiceUnavailableHtml) => (
             StatusCode::SERVICE_UNAVAILABLE,
@@ -150,8 +152,9 @@ pub(super) async fn check(
         )
             .into_response(),
         Some(CheckFault::Slow(delay)) => {
+            let answer = check_answer(&state, &session, false).await;
             tokio::time::sleep(delay).await;
-            check_answer(&state, &session)
+            answer
         }
         Some(CheckFault::InternalErrorHtml) => (
             StatusCode::INTERNAL_SERVER_ERROR,
@@ -177,6 +180,7 @@ pub(super) async fn check(
         )
             .into_response(),
         Some(CheckFault::ResetMidResponse) => {
+            let _spent = state.spend_token(&session, false).await;
             let chunks: Vec<Result<&'static [u8], std::io::Error>> = vec![
                 Ok(b"{\"ok\": tr"),
                 Err(std::io::Error::new(
@@ -198,7 +202,7 @@ pub(super) async fn check(
         )
             .into_response(),
         Some(CheckFault::SpendThen502) => {
-            let _spent = state.fetch_token(&session);
+            let _spent = state.spend_token(&session, false).await;
             (
                 StatusCode::BAD_GATEWAY,
                 [(header::CONTENT_TYPE, "text/html")],
@@ -206,15 +210,19 @@ pub(super) async fn check(
             )
                 .into_response()
         }
-        Some(CheckFault::NeverEnds) => (
-            StatusCode::OK,
-            [(header::CONTENT_TYPE, "application/json")],
-            axum::body::Body::from_stream(Pending),
-        )
-            .into_response(),
-        None => check_answer(&state, &session),
+        Some(CheckFault::NeverEnds) => {
+            let _spent = state.spend_token(&session, false).await;
+            (
+                StatusCode::OK,
+                [(header::CONTENT_TYPE, "application/json")],
+                axum::body::Body::from_stream(Pending),
+            )
+                .into_response()
+        }
+        Some(CheckFault::Hold) => check_answer(&state, &session, true).await,
+        None => check_answer(&state, &session, false).await,
     };
-    state.record_check(started);
+    state.check_answered(index);
     answer
 }
 
@@ -248,9 +256,10 @@ impl futures_core::Stream for Pending {
     }
 }
 
-/// The real answer: the oldest unfetched token, once, or `{"ok":false}`.
-fn check_answer(state: &MockState, session: &str) -> Response {
-    match state.fetch_token(session) {
+/// The real answer: the oldest unfetched token, once, or `{"ok":false}`; with `hold`, held
+/// open between reading the token and marking it fetched.
+async fn check_answer(state: &MockState, session: &str, hold: bool) -> Response {
+    match state.spend_token(session, hold).await {
         Some(token) => api_json(
             StatusCode::OK,
             json!({"ok": true, "token": token, "user": user_json(state)}),
@@ -362,7 +371,7 @@ pub(super) async fn meta(State(state): State<Arc<MockState>>, method: Method) ->
 
 /// `GET /.well-known/nodeinfo`.
 pub(super) async fn nodeinfo_links(State(state): State<Arc<MockState>>) -> Response {
-    if state.config.quirks.nodeinfo_forbidden {
+    if state.config.quirks.federation_off {
         return StatusCode::FORBIDDEN.into_response();
     }
     let base = &state.base_url;
@@ -405,6 +414,9 @@ pub(super) async fn webfinger(
     State(state): State<Arc<MockState>>,
     axum::extract::RawQuery(query): axum::extract::RawQuery,
 ) -> Response {
+    if state.config.quirks.federation_off {
+        return StatusCode::FORBIDDEN.into_response();
+    }
     let resource = url::form_urlencoded::parse(query.unwrap_or_default().as_bytes())
         .find(|(k, _)| k == "resource")
         .map(|(_, v)| v.into_owned())
@@ -433,6 +445,22 @@ pub(super) async fn webfinger(
         .into_response()
 }
 
+/// `GET /.well-known/host-meta`: where WebFinger lives.
+pub(super) async fn host_meta(State(state): State<Arc<MockState>>) -> Response {
+    if state.config.quirks.federation_off {
+        return StatusCode::FORBIDDEN.into_response();
+    }
+    let base = &state.base_url;
+    (
+        StatusCode::OK,
+        [(header::CONTENT_TYPE, "application/xrd+xml")],
+        format!(
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<XRD xmlns=\"http://docs.oasis-open.org/ns/xri/xrd-1.0\">\n  <Link rel=\"lrdd\" type=\"application/xrd+xml\" template=\"{base}/.well-known/webfinger?resource={{uri}}\"/>\n</XRD>\n"
+        ),
+    )
+        .into_response()
+}
+
 /// Anything else.
 pub(crate) async fn not_found() -> Response {
     (
@@ -448,7 +476,7 @@ fn user_json(state: &MockState) -> Value {
     let username = &state.config.username;
     json!({
         "id": "9x8y7z6w5v4u3t2s",
-        "name": "Alice Example",
+        "name": state.config.display_name,
         "username": username,
         "host": null,
         "avatarUrl": format!("{}/identicon/{username}", state.base_url),

@@ -1,9 +1,10 @@
 //! The fake consent page `/miauth/{session}`: what the user sees, and what Accept and Deny do.
 //!
 //! Like the real page it decodes query values twice, splits `permission` on `,` without
-//! trimming, drops names it does not know, fails on repeated names, on a name over 128
-//! characters and on an icon URL over 512, and after Accept sends the browser to the callback
-//! with `session` set. Deny does nothing on the server and redirects nowhere.
+//! trimming, drops names it does not know (older servers and some forks keep them), fails on
+//! repeated names, on a name over 128 characters and on an icon URL over 512 (counted as
+//! PostgreSQL counts them), and after Accept sends the browser to the callback with `session`
+//! set. Deny does nothing on the server and redirects nowhere.
 
 use std::sync::Arc;
 
@@ -18,6 +19,12 @@ use super::{ConsentRequest, MockState};
 use crate::page::{MessagePage, Tone, html};
 
 const FOOTER: &str = "miauth fake instance: for testing only, no real account is involved.";
+
+/// The longest application name the server stores: `access_token.name` is `varchar(128)`, and
+/// PostgreSQL counts characters (Unicode code points), not bytes nor UTF-16 units.
+const MAX_NAME_CHARS: usize = 128;
+/// The longest icon URL the server stores: `access_token.iconUrl` is `varchar(512)`.
+const MAX_ICON_CHARS: usize = 512;
 
 #[derive(Template)]
 #[template(path = "consent.html")]
@@ -112,17 +119,19 @@ fn accept(
     redirect: StatusCode,
 ) -> Response {
     let quirks = &state.config.quirks;
-    let created = match token_creation_problem(request) {
+    let created = match token_creation_problem(request, quirks.keeps_unknown_permissions) {
         Some(problem) => Err(problem),
-        None if quirks.approve_without_token => Err("token creation failed".to_owned()),
+        None if state.config.token_creation_fails => {
+            Err("the server could not store the token".to_owned())
+        }
         None => state
             .create_token(session)
             .map(drop)
             .map_err(|e| format!("no random source: {e}")),
     };
     if let Err(problem) = &created {
-        // Since 2025.1.0 the page stops here; 2024.11.x redirected anyway.
-        if !quirks.approve_without_token || request.callback.is_none() {
+        // The page stops here, except 2024.11.0's, which redirected anyway.
+        if !quirks.redirects_after_failed_creation || request.callback.is_none() {
             return message(
                 StatusCode::BAD_REQUEST,
                 "Could not create the token",
@@ -150,31 +159,40 @@ fn accept(
     }
 }
 
-/// Why the real server would refuse to create the token, if it would.
-fn token_creation_problem(request: &ConsentRequest) -> Option<String> {
+/// The permission names the page passes on to token creation: every one on a server that
+/// keeps names it does not know, otherwise only the known ones.
+pub(super) fn granted(permission: Option<&str>, keeps_unknown: bool) -> Vec<&str> {
+    permission
+        .map(|p| {
+            p.split(',')
+                .filter(|n| keeps_unknown || super::server_knows(n))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Why the real server would refuse to create the token, if it would: a value too long for
+/// its column, or a permission passed on twice (the endpoint wants unique items).
+fn token_creation_problem(request: &ConsentRequest, keeps_unknown: bool) -> Option<String> {
     if request
         .name
         .as_ref()
-        .is_some_and(|n| n.encode_utf16().count() > 128)
+        .is_some_and(|n| n.chars().count() > MAX_NAME_CHARS)
     {
-        return Some("the application name is longer than 128 characters".into());
+        return Some(format!(
+            "the application name is longer than {MAX_NAME_CHARS} characters"
+        ));
     }
     if request
         .icon
         .as_ref()
-        .is_some_and(|i| i.encode_utf16().count() > 512)
+        .is_some_and(|i| i.chars().count() > MAX_ICON_CHARS)
     {
-        return Some("the icon URL is longer than 512 characters".into());
+        return Some(format!(
+            "the icon URL is longer than {MAX_ICON_CHARS} characters"
+        ));
     }
-    let permissions: Vec<&str> = request
-        .permission
-        .as_deref()
-        .map(|p| {
-            p.split(',')
-                .filter(|n| crate::permission::is_known(n))
-                .collect()
-        })
-        .unwrap_or_default();
+    let permissions = granted(request.permission.as_deref(), keeps_unknown);
     for (i, name) in permissions.iter().enumerate() {
         if permissions[..i].contains(name) {
             return Some(format!("the permission {name} is listed twice"));
@@ -329,16 +347,65 @@ mod tests {
     }
 
     #[test]
-    fn repeated_permissions_fail_and_unknown_ones_are_dropped() {
+    fn repeated_permissions_fail_and_unknown_ones_are_dropped_unless_kept() {
         let mut r = ConsentRequest {
             permission: Some("read:account,read:account".into()),
             ..Default::default()
         };
-        assert!(token_creation_problem(&r).unwrap().contains("twice"));
+        assert!(token_creation_problem(&r, false).unwrap().contains("twice"));
         r.permission = Some("read:account,read:nonsense,read:nonsense".into());
-        assert_eq!(token_creation_problem(&r), None);
-        r.name = Some("x".repeat(129));
-        assert!(token_creation_problem(&r).unwrap().contains("128"));
+        assert_eq!(token_creation_problem(&r, false), None);
+        assert!(token_creation_problem(&r, true).unwrap().contains("twice"));
+        assert_eq!(
+            granted(Some("read:account,read:nonsense"), false),
+            ["read:account"]
+        );
+        assert_eq!(
+            granted(Some("read:account,read:nonsense"), true),
+            ["read:account", "read:nonsense"]
+        );
+    }
+
+    /// A name of `n` copies of `unit`, and an icon URL of `n` characters ending in `unit`s.
+    fn sized(unit: char, n: usize) -> (String, String) {
+        let prefix = "https://e.example/";
+        let icon_units = n - prefix.chars().count();
+        (
+            unit.to_string().repeat(n),
+            format!("{prefix}{}", unit.to_string().repeat(icon_units)),
+        )
+    }
+
+    #[test]
+    fn names_and_icons_are_measured_in_characters_as_postgres_counts_them() {
+        // 'x' is one byte, 'é' two bytes, '😀' four bytes and two UTF-16 units: each is one
+        // character to the server.
+        for unit in ['x', 'é', '😀'] {
+            let (name, _) = sized(unit, 128);
+            let (_, icon) = sized(unit, 512);
+            let fits = ConsentRequest {
+                name: Some(name.clone()),
+                icon: Some(icon.clone()),
+                ..Default::default()
+            };
+            assert_eq!(token_creation_problem(&fits, false), None, "{unit}");
+            let long_name = ConsentRequest {
+                name: Some(format!("{name}{unit}")),
+                ..fits.clone()
+            };
+            assert!(
+                token_creation_problem(&long_name, false).is_some_and(|p| p.contains("name")),
+                "{unit}: 129 characters"
+            );
+            let long_icon = ConsentRequest {
+                icon: Some(format!("{icon}{unit}")),
+                ..fits
+            };
+            assert!(
+                token_creation_problem(&long_icon, false).is_some_and(|p| p.contains("icon")),
+                "{unit}: 513 characters"
+            );
+        }
     }
 
     proptest::proptest! {

@@ -3,11 +3,14 @@
 //! It serves the consent page `/miauth/{session}` (Accept and Deny), the check endpoint with its
 //! exact semantics, `/api/meta`, `/api/i` and nodeinfo, on loopback. Tests use it through
 //! [`MockServer`], users through `miauth mock`, newcomers through `miauth demo`. Behaviours of
-//! other versions and forks are switched on with [`Quirks`]. The consent page here answers with
+//! other versions and forks come with [`MockConfig::dressed_as`] or one by one with [`Quirks`].
+//! Like a real server it lets two checks at once hand out the same token, and it records each
+//! check from the moment it arrives, so tests can see whether a client ever had two out. The consent page here answers with
 //! plain HTML forms and HTTP redirects instead of a JavaScript app, so `curl` can play the browser.
 
 mod api;
 pub mod browser;
+mod config;
 mod consent;
 
 use std::collections::{HashMap, VecDeque};
@@ -17,181 +20,19 @@ use std::time::Instant;
 
 use axum::Router;
 use axum::routing::{any, get};
-use tokio::sync::oneshot;
+use tokio::sync::{Semaphore, oneshot, watch};
 use tokio::task::JoinHandle;
 
 pub use browser::{Choice, Journey, ScriptedBrowser, Visit};
+pub use config::{CheckFault, MockConfig, Quirks};
 
-/// Behaviours of particular versions and forks, off by default (Misskey 2025.11 behaviour).
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Quirks {
-    /// Misskey 2024.11.0–2024.12.x with a failing token creation: Accept creates no token but
-    /// still redirects to the callback, so the check that follows says `{"ok":false}`.
-    pub approve_without_token: bool,
-    /// Firefish and Iceshrimp: the callback is built by appending `?session=` or `&session=`
-    /// to the callback string, instead of `new URL()` and `searchParams.set`.
-    pub concatenated_callback: bool,
-    /// Decode query values once, where real servers decode them twice.
-    pub single_decode: bool,
-    /// Federation off (the default since 2025.8): `/.well-known/nodeinfo` answers 403, empty.
-    pub nodeinfo_forbidden: bool,
-}
+/// The permission names the server knows, one a line: the fake's own copy of Misskey's list,
+/// kept apart from the client's so that a wrong entry in either shows up in their comparison.
+const SERVER_PERMISSIONS: &str = include_str!("permissions.txt");
 
-/// A misbehaviour of the check endpoint, applied to one check request each, in order.
-#[derive(Clone, Debug, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum CheckFault {
-    /// A CDN's overload page: 503 with HTML.
-    ServiceUnavailableHtml,
-    /// 429 with `Retry-After: SECONDS`.
-    TooManyRequests { retry_after_secs: u64 },
-    /// 200 with a body that is not JSON.
-    MalformedJson,
-    /// The normal answer, after a delay.
-    Slow(std::time::Duration),
-    /// 500 with an HTML error page.
-    InternalErrorHtml,
-    /// 301 to another address.
-    MovedPermanently,
-    /// 200 with JSON that is not a check answer.
-    WrongShape,
-    /// 200 with `{"ok":true}` and no token.
-    OkWithoutToken,
-    /// 200 with a 10 MB body.
-    Huge,
-    /// Headers and part of the body, then the connection is cut.
-    ResetMidResponse,
-    /// Headers, then a body that never ends.
-    NeverEnds,
-    /// This status with an HTML page, as a proxy or CDN writes it.
-    HtmlStatus(u16),
-    /// The token is handed out (and so spent), but a proxy answers 502 instead: the answer
-    /// that carried it is lost on the way.
-    SpendThen502,
-}
-
-/// What the fake instance is and how it behaves.
-#[derive(Clone, Debug)]
-pub struct MockConfig {
-    /// Approve every session as soon as its consent page is opened, answering with an HTTP
-    /// redirect to the callback.
-    pub auto_approve: bool,
-    pub quirks: Quirks,
-    /// nodeinfo's `software.name`.
-    pub software: String,
-    /// nodeinfo's `software.version` and meta's `version`.
-    pub version: String,
-    /// The account that approves: its username.
-    pub username: String,
-    /// Misbehaviours of the first check requests, one each, in order.
-    pub check_faults: Vec<CheckFault>,
-    /// `features.miauth` in `/api/meta`; `None` leaves the key out.
-    pub features_miauth: Option<bool>,
-    /// Whether Misskey's API (`/api/...`) exists at all; not on Mastodon and the like.
-    pub misskey_api: bool,
-    /// Whether MiAuth (the consent page and the check endpoint) exists.
-    pub miauth: bool,
-    /// CherryPick's `metadata.basedMisskeyVersion` in nodeinfo.
-    pub based_misskey_version: Option<String>,
-    /// Whether `/api/i` accepts the tokens the check hands out (a broken server does not).
-    pub tokens_work: bool,
-    /// How long `/api/i` takes to answer.
-    pub api_i_delay: std::time::Duration,
-    /// `/api/meta` refused by a CDN (403 with HTML), as some large instances do for clients
-    /// they do not know.
-    pub meta_blocked: bool,
-}
-
-impl Quirks {
-    /// Only [`Quirks::approve_without_token`].
-    pub fn approve_without_token() -> Self {
-        Quirks {
-            approve_without_token: true,
-            ..Quirks::default()
-        }
-    }
-
-    /// Only [`Quirks::concatenated_callback`].
-    pub fn concatenated_callback() -> Self {
-        Quirks {
-            concatenated_callback: true,
-            ..Quirks::default()
-        }
-    }
-
-    /// Only [`Quirks::nodeinfo_forbidden`].
-    pub fn nodeinfo_forbidden() -> Self {
-        Quirks {
-            nodeinfo_forbidden: true,
-            ..Quirks::default()
-        }
-    }
-}
-
-impl MockConfig {
-    /// This configuration with `faults` for its first check requests.
-    pub fn with_check_faults(self, faults: Vec<CheckFault>) -> Self {
-        MockConfig {
-            check_faults: faults,
-            ..self
-        }
-    }
-
-    /// This configuration with `quirks`.
-    pub fn with_quirks(self, quirks: Quirks) -> Self {
-        MockConfig { quirks, ..self }
-    }
-
-    /// The fake instance dressed as `software` `version`, as nodeinfo names them, answering
-    /// the way that software does: Misskey and its forks with MiAuth; FoundKey with Misskey's
-    /// API but no MiAuth; Iceshrimp.NET, Mastodon and other software without Misskey's API.
-    pub fn dressed_as(software: &str, version: &str) -> Self {
-        let base = MockConfig {
-            software: software.to_owned(),
-            version: version.to_owned(),
-            ..MockConfig::default()
-        };
-        match software.to_ascii_lowercase().as_str() {
-            "misskey" if crate::detect::parse_version(version).is_some_and(|v| v < (12, 28, 0)) => {
-                MockConfig {
-                    features_miauth: None,
-                    ..base
-                }
-            }
-            "misskey" | "sharkey" | "cherrypick" | "firefish" | "iceshrimp" | "catodon" => base,
-            "foundkey" => MockConfig {
-                features_miauth: None,
-                miauth: false,
-                ..base
-            },
-            _ => MockConfig {
-                features_miauth: None,
-                misskey_api: false,
-                miauth: false,
-                ..base
-            },
-        }
-    }
-}
-
-impl Default for MockConfig {
-    fn default() -> Self {
-        MockConfig {
-            auto_approve: false,
-            quirks: Quirks::default(),
-            software: "misskey".into(),
-            version: "2025.11.1".into(),
-            username: "alice".into(),
-            check_faults: Vec::new(),
-            features_miauth: Some(true),
-            misskey_api: true,
-            miauth: true,
-            based_misskey_version: None,
-            tokens_work: true,
-            api_i_delay: std::time::Duration::ZERO,
-            meta_blocked: false,
-        }
-    }
+/// Whether the server knows the permission `name`.
+fn server_knows(name: &str) -> bool {
+    SERVER_PERMISSIONS.lines().any(|known| known == name)
 }
 
 /// What a consent page was asked to show, after the server's decoding.
@@ -227,13 +68,16 @@ struct Records {
     tokens: HashMap<String, Vec<IssuedToken>>,
     checks: Vec<CheckSpan>,
     faults: VecDeque<CheckFault>,
+    /// Checks held open by [`CheckFault::Hold`] right now.
+    held: usize,
 }
 
-/// When one check request arrived and when its answer was ready.
+/// When one check request arrived and, once it has, when its answer was ready.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct CheckSpan {
     pub started: Instant,
-    pub answered: Instant,
+    /// `None` while the check is out (or if it was dropped before an answer).
+    pub answered: Option<Instant>,
 }
 
 /// The fake instance's shared state.
@@ -241,6 +85,10 @@ pub(crate) struct MockState {
     config: MockConfig,
     base_url: String,
     records: Mutex<Records>,
+    /// Told whenever the records change, for those who wait for an event in them.
+    changed: watch::Sender<()>,
+    /// One permit per held check allowed to go on.
+    release: Semaphore,
 }
 
 impl MockState {
@@ -251,34 +99,36 @@ impl MockState {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
+    /// Changes the records and tells those waiting for an event in them.
+    fn update<T>(&self, change: impl FnOnce(&mut Records) -> T) -> T {
+        let out = change(&mut self.records());
+        self.changed.send_replace(());
+        out
+    }
+
     /// Creates a token for `session` (a second approval creates a second token), with the
-    /// permissions its consent page was asked for, known ones only, as Misskey keeps them.
+    /// permissions its consent page was asked for, as this server keeps them.
     fn create_token(&self, session: &str) -> Result<String, getrandom::Error> {
         let value = crate::secret::random_alphanumeric(32)?;
-        let mut records = self.records();
-        let permissions: Vec<String> = match records.consent.get(session) {
-            Some(consent) => consent
-                .permission
-                .as_deref()
-                .unwrap_or("")
-                .split(',')
-                .filter(|p| crate::permission::is_known(p))
-                .map(str::to_owned)
-                .collect(),
-            None => crate::permission::KNOWN
-                .lines()
-                .map(str::to_owned)
-                .collect(),
-        };
-        records
-            .tokens
-            .entry(session.to_owned())
-            .or_default()
-            .push(IssuedToken {
-                value: value.clone(),
-                fetched: false,
-                permissions,
-            });
+        let keeps_unknown = self.config.quirks.keeps_unknown_permissions;
+        self.update(|records| {
+            let permissions: Vec<String> = match records.consent.get(session) {
+                Some(consent) => consent::granted(consent.permission.as_deref(), keeps_unknown)
+                    .into_iter()
+                    .map(str::to_owned)
+                    .collect(),
+                None => SERVER_PERMISSIONS.lines().map(str::to_owned).collect(),
+            };
+            records
+                .tokens
+                .entry(session.to_owned())
+                .or_default()
+                .push(IssuedToken {
+                    value: value.clone(),
+                    fetched: false,
+                    permissions,
+                });
+        });
         Ok(value)
     }
 
@@ -287,23 +137,69 @@ impl MockState {
         self.records().faults.pop_front()
     }
 
-    fn record_check(&self, started: Instant) {
-        self.records().checks.push(CheckSpan {
-            started,
-            answered: Instant::now(),
+    /// A check arrived; returns its place in the records.
+    fn check_started(&self) -> usize {
+        self.update(|records| {
+            records.checks.push(CheckSpan {
+                started: Instant::now(),
+                answered: None,
+            });
+            records.checks.len() - 1
+        })
+    }
+
+    /// The check at `index` has its answer.
+    fn check_answered(&self, index: usize) {
+        self.update(|records| {
+            if let Some(span) = records.checks.get_mut(index) {
+                span.answered = Some(Instant::now());
+            }
         });
     }
 
-    /// Hands out the oldest unfetched token of `session`, once.
-    fn fetch_token(&self, session: &str) -> Option<String> {
-        let mut records = self.records();
-        let token = records
-            .tokens
-            .get_mut(session)?
-            .iter_mut()
-            .find(|t| !t.fetched)?;
-        token.fetched = true;
+    /// The oldest unfetched token of `session`, left unfetched.
+    fn unfetched_token(&self, session: &str) -> Option<String> {
+        let records = self.records();
+        let token = records.tokens.get(session)?.iter().find(|t| !t.fetched)?;
         Some(token.value.clone())
+    }
+
+    fn mark_fetched(&self, session: &str, value: &str) {
+        self.update(|records| {
+            if let Some(token) = records
+                .tokens
+                .get_mut(session)
+                .and_then(|tokens| tokens.iter_mut().find(|t| t.value == value))
+            {
+                token.fetched = true;
+            }
+        });
+    }
+
+    /// Hands out the oldest unfetched token of `session`. Like Misskey, which reads the token
+    /// and saves the "fetched" mark without waiting, it does not do both at once: a check that
+    /// comes in between gets the same token.
+    async fn spend_token(&self, session: &str, hold: bool) -> Option<String> {
+        let token = self.unfetched_token(session);
+        if hold {
+            self.hold().await;
+        } else {
+            tokio::task::yield_now().await;
+        }
+        if let Some(token) = &token {
+            self.mark_fetched(session, token);
+        }
+        token
+    }
+
+    /// Waits until [`MockServer::release_held`] lets this check go on.
+    async fn hold(&self) {
+        self.update(|records| records.held += 1);
+        // The semaphore is never closed; if it were, holding no longer would be right.
+        if let Ok(permit) = self.release.acquire().await {
+            permit.forget();
+        }
+        self.update(|records| records.held -= 1);
     }
 
     fn token_check(&self, candidate: &str) -> TokenCheck {
@@ -319,6 +215,20 @@ impl MockState {
                 TokenCheck::WithoutReadAccount
             }
             Some(_) => TokenCheck::Fine,
+        }
+    }
+
+    /// Waits until `done` holds for the records.
+    async fn wait_until(&self, done: impl Fn(&Records) -> bool) {
+        let mut changes = self.changed.subscribe();
+        loop {
+            if done(&self.records()) {
+                return;
+            }
+            // The sender lives as long as the state, which outlives this borrow.
+            if changes.changed().await.is_err() {
+                return;
+            }
         }
     }
 }
@@ -351,6 +261,8 @@ impl MockServer {
             config,
             base_url: format!("http://{local}"),
             records: Mutex::new(records),
+            changed: watch::Sender::new(()),
+            release: Semaphore::new(0),
         });
         let app = router(state.clone());
         let (tx, rx) = oneshot::channel::<()>();
@@ -396,9 +308,37 @@ impl MockServer {
             .collect()
     }
 
-    /// When each check request arrived and was answered, in order of answer.
+    /// The permissions the token `value` holds, as the server recorded them; `None` for a
+    /// token it never issued.
+    pub fn granted_permissions(&self, value: &str) -> Option<Vec<String>> {
+        self.state
+            .records()
+            .tokens
+            .values()
+            .flatten()
+            .find(|t| t.value == value)
+            .map(|t| t.permissions.clone())
+    }
+
+    /// When each check request arrived and was answered, in order of arrival.
     pub fn check_spans(&self) -> Vec<CheckSpan> {
         self.state.records().checks.clone()
+    }
+
+    /// Waits until at least `n` check requests have arrived.
+    pub async fn wait_for_checks(&self, n: usize) {
+        self.state.wait_until(|r| r.checks.len() >= n).await;
+    }
+
+    /// Waits until `n` checks are held open by [`CheckFault::Hold`] at once.
+    pub async fn wait_for_held(&self, n: usize) {
+        self.state.wait_until(|r| r.held >= n).await;
+    }
+
+    /// Lets `n` checks held by [`CheckFault::Hold`] go on: those held now first, then any
+    /// held later.
+    pub fn release_held(&self, n: usize) {
+        self.state.release.add_permits(n);
     }
 
     /// Stops serving.
@@ -433,6 +373,23 @@ fn router(state: Arc<MockState>) -> Router {
         .route("/.well-known/nodeinfo", get(api::nodeinfo_links))
         .route("/nodeinfo/{version}", get(api::nodeinfo))
         .route("/.well-known/webfinger", get(api::webfinger))
+        .route("/.well-known/host-meta", get(api::host_meta))
         .fallback(api::not_found)
         .with_state(state)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The fake plays the server, so it keeps its own copy of the server's permission names
+    /// rather than reading the client's: a name wrongly added to or left out of miauth's list
+    /// then makes the two differ here, instead of being agreed with by the fake.
+    #[test]
+    fn the_server_knows_the_same_permission_names_as_the_client() {
+        let server: Vec<&str> = SERVER_PERMISSIONS.lines().collect();
+        let client: Vec<&str> = crate::permission::KNOWN.lines().collect();
+        assert_eq!(server, client);
+        assert!(server_knows("read:account") && !server_knows("read:nonsense"));
+    }
 }

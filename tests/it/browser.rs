@@ -9,7 +9,7 @@ use std::time::Duration;
 use fantoccini::Locator;
 use miauth::Error;
 use miauth::browser::Browser;
-use miauth::mock::{MockConfig, Quirks};
+use miauth::mock::MockConfig;
 use tokio::sync::mpsc;
 
 use crate::support::chrome::{self, Chrome};
@@ -106,7 +106,7 @@ async fn chromium_accepts_denies_and_sees_the_failure_page() {
     assert!(server.issued_tokens().is_empty());
 
     // Approval without a token (Misskey 2024.11): the page says what failed and what to do.
-    let config = MockConfig::default().with_quirks(Quirks::approve_without_token());
+    let config = MockConfig::approving_without_token();
     let (_server, login, url) = start_login(config, Duration::from_secs(60)).await;
     chrome.client.goto(&url).await.unwrap();
     chrome

@@ -1,7 +1,7 @@
 //! The `miauth` binary as a program that runs it sees it: stdout, stderr, files, exit codes.
 
 use assert_cmd::Command;
-use miauth::mock::{Choice, MockConfig, Quirks};
+use miauth::mock::{Choice, MockConfig};
 use predicates::prelude::*;
 
 use crate::support::{accept_in_browser, approve_in_browser, mock, session_of, spawn_miauth};
@@ -63,6 +63,36 @@ async fn json_format_carries_token_instance_user_and_permissions() {
         v["permissions"],
         serde_json::json!(["read:account", "write:notes"])
     );
+}
+
+#[tokio::test]
+async fn an_account_without_a_display_name_logs_in_with_name_null() {
+    // Many accounts never set a display name: the server sends `"name": null`.
+    let server = mock(MockConfig {
+        display_name: None,
+        ..MockConfig::default()
+    })
+    .await;
+    let mut run = spawn_miauth(&[
+        "login",
+        server.base_url(),
+        "--no-browser",
+        "--timeout",
+        "20s",
+        "--format",
+        "json",
+    ]);
+    let url = run.authorization_url().await;
+    let journey = approve_in_browser(&url, Choice::Accept).await;
+    let done = run.finish().await;
+    assert_eq!(done.code, Some(0), "{}", done.stderr);
+    let v: serde_json::Value = serde_json::from_str(&done.stdout).unwrap();
+    assert_eq!(v["user"]["username"], "alice");
+    assert_eq!(v["user"].get("name"), Some(&serde_json::Value::Null));
+    let page = &journey.last().unwrap().body;
+    assert!(page.contains("You are logged in"), "{page}");
+    assert!(!page.contains("None") && !page.contains("null"), "{page}");
+    assert!(!done.stderr.contains("None"), "{}", done.stderr);
 }
 
 #[tokio::test]
@@ -206,7 +236,7 @@ async fn deny_until_the_deadline_exits_3() {
 
 #[tokio::test]
 async fn approval_without_token_exits_4_with_the_connected_apps_hint() {
-    let server = mock(MockConfig::default().with_quirks(Quirks::approve_without_token())).await;
+    let server = mock(MockConfig::approving_without_token()).await;
     let (done, _) = login_and_accept(server.base_url(), &[]).await;
     assert_eq!(done.code, Some(4), "{}", done.stderr);
     let error_line = done

@@ -1,7 +1,7 @@
 //! The binary while it waits: polling without a callback, `--events` for programs, GitHub
 //! Actions, QR codes and output fit for logs.
 
-use miauth::mock::{CheckFault, MockConfig, Quirks};
+use miauth::mock::{CheckFault, MockConfig};
 use serde_json::Value;
 
 use crate::support::{accept_in_browser, mock, query_param, session_of, spawn_miauth};
@@ -112,7 +112,7 @@ async fn events_end_with_one_error_at_the_deadline() {
 
 #[tokio::test]
 async fn events_report_an_instance_error_with_its_code() {
-    let server = mock(MockConfig::default().with_quirks(Quirks::approve_without_token())).await;
+    let server = mock(MockConfig::approving_without_token()).await;
     let (done, _) = accept_in_browser(
         &["login", server.base_url(), "--no-browser", "--events"],
         &[],

@@ -11,9 +11,11 @@ use miauth::{Error, Progress};
 use crate::support::{assert_issued, login_to, mock, session_of, spawn_miauth};
 
 /// Logs in without a callback, polling every second, approved as soon as the URL is known;
-/// the first check meets `fault`. Returns the result and the troubles reported.
+/// the first check meets `fault`; the wait ends after `timeout`. Returns the result and the
+/// troubles reported.
 async fn poll_through(
     fault: CheckFault,
+    timeout: Duration,
 ) -> (
     Result<miauth::Credentials, Error>,
     Vec<String>,
@@ -26,7 +28,7 @@ async fn poll_through(
         .without_callback()
         .poll_interval(Duration::from_secs(1))
         .request_timeout(Duration::from_secs(2))
-        .timeout(Duration::from_secs(20))
+        .timeout(timeout)
         .browser(Arc::new(NoBrowser))
         .on_progress(Arc::new(move |step: &Progress<'_>| match step {
             Progress::Authorize { url, .. } => {
@@ -42,7 +44,7 @@ async fn poll_through(
 }
 
 #[tokio::test]
-async fn transient_faults_are_retried_until_the_token_arrives() {
+async fn transient_faults_before_the_server_answers_are_retried_until_the_token_arrives() {
     let cases = [
         (
             CheckFault::InternalErrorHtml,
@@ -50,18 +52,54 @@ async fn transient_faults_are_retried_until_the_token_arrives() {
         ),
         (CheckFault::ServiceUnavailableHtml, "HTTP 503"),
         (CheckFault::Huge, "larger than 1048576 bytes"),
-        (CheckFault::ResetMidResponse, "answer of"),
-        (CheckFault::NeverEnds, "timed out"),
     ];
     // Concurrently: each case waits on a one-second poll.
     let mut runs = tokio::task::JoinSet::new();
     for (fault, want) in cases {
         runs.spawn(async move {
-            let (result, troubles, server) = poll_through(fault.clone()).await;
+            let (result, troubles, server) =
+                poll_through(fault.clone(), Duration::from_secs(20)).await;
             let creds = result.unwrap_or_else(|e| panic!("{fault:?}: {e}"));
             assert_issued(&server, &creds);
             assert_eq!(troubles.len(), 1, "{fault:?}: {troubles:?}");
             assert!(troubles[0].contains(want), "{fault:?}: {troubles:?}");
+        });
+    }
+    while let Some(run) = runs.join_next().await {
+        run.unwrap();
+    }
+}
+
+#[tokio::test]
+async fn an_answer_cut_or_stalled_after_the_server_spent_the_token_is_named_as_lost() {
+    // The server hands the token out, then the answer is cut, never ends, or is slower than
+    // the client waits: no later check can get the token, and the deadline says why.
+    let cases = [
+        (CheckFault::ResetMidResponse, "answer of"),
+        (CheckFault::NeverEnds, "timed out"),
+        (CheckFault::Slow(Duration::from_secs(30)), "timed out"),
+    ];
+    let mut runs = tokio::task::JoinSet::new();
+    for (fault, want) in cases {
+        runs.spawn(async move {
+            let (result, troubles, server) =
+                poll_through(fault.clone(), Duration::from_secs(4)).await;
+            let err = result.expect_err("the token went with the lost answer");
+            assert!(
+                matches!(
+                    err,
+                    Error::Deadline {
+                        answer_lost: true,
+                        ..
+                    }
+                ),
+                "{fault:?}: {err:?}"
+            );
+            assert_eq!(server.issued_tokens().len(), 1, "{fault:?}");
+            assert!(
+                troubles.first().is_some_and(|t| t.contains(want)),
+                "{fault:?}: {troubles:?}"
+            );
         });
     }
     while let Some(run) = runs.join_next().await {
@@ -77,7 +115,7 @@ async fn answers_no_retry_can_fix_end_the_login_with_exit_4() {
         (CheckFault::OkWithoutToken, "\"ok\": true without a token"),
     ];
     for (fault, want) in cases {
-        let (result, _, _) = poll_through(fault.clone()).await;
+        let (result, _, _) = poll_through(fault.clone(), Duration::from_secs(20)).await;
         let err = result.expect_err(want);
         assert!(
             matches!(err, Error::UnexpectedAnswer { .. }),
@@ -163,32 +201,44 @@ async fn a_check_that_may_have_taken_the_token_after_the_callback_is_not_repeate
 
 #[tokio::test]
 async fn a_browser_that_comes_back_while_the_wait_ends_still_gets_its_page() {
-    // The deadline passes at 1 s; its last check is slow (1.5 s); the browser comes back
-    // during it. The callback waits in the queue, and must still be answered.
-    let server = mock(
-        MockConfig::default()
-            .with_check_faults(vec![CheckFault::Slow(Duration::from_millis(1500))]),
-    )
-    .await;
+    // The deadline passes at 1 s; its last check finds nothing yet, and its answer takes
+    // 1.5 s to arrive. The browser comes back during it: the callback waits in the queue,
+    // and must still be answered with how the login ended.
+    let server = Arc::new(
+        mock(
+            MockConfig::default()
+                .with_check_faults(vec![CheckFault::Slow(Duration::from_millis(1500))]),
+        )
+        .await,
+    );
     let browser = Arc::new(miauth::mock::ScriptedBrowser::new(
         miauth::mock::Choice::Accept,
     ));
-    let late = crate::polling::LateBrowser {
-        delay: Duration::from_millis(1200),
+    let late = AfterFirstCheck {
+        server: server.clone(),
         inner: browser.clone(),
     };
     let started = Instant::now();
-    let creds = login_to(&server)
+    let err = login_to(&server)
         .timeout(Duration::from_secs(1))
         .poll_interval(Duration::from_secs(1))
         .browser(Arc::new(late))
         .run()
         .await
-        .unwrap();
-    assert_issued(&server, &creds);
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::Deadline {
+                answer_lost: false,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
     let journey = browser.journeys().await.remove(0).unwrap();
     assert!(
-        journey.last().unwrap().body.contains("You are logged in"),
+        journey.last().unwrap().body.contains("did not complete"),
         "{journey:?}"
     );
     assert!(
@@ -196,6 +246,23 @@ async fn a_browser_that_comes_back_while_the_wait_ends_still_gets_its_page() {
         "{:?}",
         started.elapsed()
     );
+}
+
+/// Opens the URL in a scripted browser once the fake instance has seen a check.
+struct AfterFirstCheck {
+    server: Arc<MockServer>,
+    inner: Arc<miauth::mock::ScriptedBrowser>,
+}
+
+impl miauth::browser::Browser for AfterFirstCheck {
+    fn open(&self, url: &str) -> Result<(), String> {
+        let (url, server, inner) = (url.to_owned(), self.server.clone(), self.inner.clone());
+        tokio::spawn(async move {
+            server.wait_for_checks(1).await;
+            inner.open(&url).unwrap();
+        });
+        Ok(())
+    }
 }
 
 #[tokio::test]

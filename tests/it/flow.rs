@@ -3,7 +3,7 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use miauth::mock::{Choice, MockConfig, Quirks, ScriptedBrowser};
+use miauth::mock::{Choice, MockConfig, ScriptedBrowser};
 use miauth::{Error, Permissions, Progress};
 
 use crate::support::{StrayThenReal, assert_issued, login_to, mock, query_param, session_of};
@@ -141,7 +141,7 @@ async fn a_denial_ends_at_the_deadline_with_its_own_error() {
 
 #[tokio::test]
 async fn approval_without_a_token_is_reported_as_such_on_the_page_and_to_the_caller() {
-    let server = mock(MockConfig::default().with_quirks(Quirks::approve_without_token())).await;
+    let server = mock(MockConfig::approving_without_token()).await;
     let browser = Arc::new(ScriptedBrowser::new(Choice::Accept));
     let err = login_to(&server)
         .browser(browser.clone())
@@ -265,4 +265,41 @@ async fn the_browser_page_tells_the_final_result_after_the_token_is_checked() {
     let page = &journey.last().unwrap().body;
     assert!(page.contains("did not complete"), "{page}");
     assert!(page.contains("does not accept the token"), "{page}");
+}
+
+#[tokio::test]
+async fn a_name_and_icon_at_the_servers_exact_limits_log_in_even_with_emoji() {
+    // 128 and 512 characters as the server counts them (code points): each '😀' is one,
+    // though it takes two UTF-16 units and four bytes.
+    let server = mock(MockConfig::default()).await;
+    let name = "😀".repeat(128);
+    let prefix = "https://e.example/";
+    let icon = format!("{prefix}{}", "😀".repeat(512 - prefix.len()));
+    let creds = login_to(&server)
+        .name(name.clone())
+        .icon(icon.clone())
+        .browser(Arc::new(ScriptedBrowser::new(Choice::Accept)))
+        .run()
+        .await
+        .unwrap();
+    assert_issued(&server, &creds);
+    let asked = server.consent_requests().remove(0);
+    assert_eq!(asked.name.as_deref(), Some(name.as_str()));
+    assert_eq!(asked.icon.as_deref(), Some(icon.as_str()));
+
+    // One character more is refused before anything is opened.
+    for (name, icon) in [
+        (format!("{name}😀"), icon.clone()),
+        (name, format!("{icon}😀")),
+    ] {
+        let err = login_to(&server)
+            .name(name)
+            .icon(icon)
+            .browser(Arc::new(ScriptedBrowser::new(Choice::Accept)))
+            .run()
+            .await
+            .unwrap_err();
+        assert_eq!(err.exit_code(), 2, "{err}");
+    }
+    assert_eq!(server.consent_requests().len(), 1);
 }

@@ -103,7 +103,7 @@ async fn servers_without_miauth_are_refused_before_the_browser_opens_each_with_i
 
 #[tokio::test]
 async fn nodeinfo_403_with_federation_off_does_not_fail_detection() {
-    let config = MockConfig::default().with_quirks(Quirks::nodeinfo_forbidden());
+    let config = MockConfig::default().with_quirks(Quirks::federation_off());
     let (result, detected) = login_against(config).await;
     result.unwrap();
     assert_eq!(detected.as_deref(), Some("misskey 2025.11.1"));

@@ -1,6 +1,6 @@
 //! The fake instance answers as Misskey 2025.11.1 was recorded answering.
 
-use miauth::mock::{MockConfig, Quirks};
+use miauth::mock::{CheckFault, MockConfig, Quirks};
 use serde_json::{Value, json};
 
 use crate::support::mock;
@@ -126,6 +126,41 @@ async fn a_token_is_handed_out_once_and_each_approval_makes_one() {
 }
 
 #[tokio::test]
+async fn two_checks_at_once_can_both_be_handed_the_same_token() {
+    // A real server reads the token and saves the "fetched" mark without waiting: two checks
+    // that both read before either marks both get the token. Holding both checks between the
+    // two steps makes that interleaving certain.
+    let server =
+        mock(MockConfig::default().with_check_faults(vec![CheckFault::Hold, CheckFault::Hold]))
+            .await;
+    let token = server.approve("s").unwrap();
+    let c = http();
+    let url = format!("{}/api/miauth/s/check", server.base_url());
+    let check = || {
+        c.post(&url)
+            .header("content-type", "application/json")
+            .body("{}")
+            .send()
+    };
+    let (first, second) = (tokio::spawn(check()), tokio::spawn(check()));
+    server.wait_for_held(2).await;
+    let spans = server.check_spans();
+    assert_eq!(spans.len(), 2, "both checks recorded on arrival");
+    assert!(spans.iter().all(|s| s.answered.is_none()), "{spans:?}");
+    server.release_held(2);
+    for answer in [first, second] {
+        let (status, body) = json_of(answer.await.unwrap().unwrap()).await;
+        assert_eq!(status, 200);
+        assert_eq!(body["ok"], true, "{body}");
+        assert_eq!(body["token"], token.as_str());
+    }
+    assert!(server.check_spans().iter().all(|s| s.answered.is_some()));
+    // Both marked it fetched: a third check finds nothing.
+    let (_, body) = json_of(check().await.unwrap()).await;
+    assert_eq!(body, json!({"ok": false}));
+}
+
+#[tokio::test]
 async fn api_i_accepts_a_bearer_or_body_token_and_refuses_others() {
     let server = mock(MockConfig::default()).await;
     let token = server.approve("s").unwrap();
@@ -190,22 +225,47 @@ async fn meta_and_nodeinfo_describe_a_misskey_with_miauth() {
 }
 
 #[tokio::test]
-async fn nodeinfo_answers_403_when_federation_is_off() {
-    let server = mock(MockConfig::default().with_quirks(Quirks::nodeinfo_forbidden())).await;
+async fn federation_off_answers_403_empty_for_nodeinfo_webfinger_and_host_meta() {
+    let server = mock(MockConfig::default().with_quirks(Quirks::federation_off())).await;
     let c = http();
-    let r = c
-        .get(format!("{}/.well-known/nodeinfo", server.base_url()))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status().as_u16(), 403);
-    assert!(r.text().await.unwrap().is_empty());
+    for path in [
+        "/.well-known/nodeinfo",
+        "/.well-known/webfinger?resource=acct:alice@127.0.0.1",
+        "/.well-known/host-meta",
+    ] {
+        let r = c
+            .get(format!("{}{path}", server.base_url()))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 403, "{path}");
+        assert!(r.text().await.unwrap().is_empty(), "{path}");
+    }
     let r = c
         .get(format!("{}/nodeinfo/2.1", server.base_url()))
         .send()
         .await
         .unwrap();
     assert_eq!(r.status().as_u16(), 200);
+}
+
+#[tokio::test]
+async fn with_federation_on_host_meta_points_to_webfinger() {
+    let server = mock(MockConfig::default()).await;
+    let r = http()
+        .get(format!("{}/.well-known/host-meta", server.base_url()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    let body = r.text().await.unwrap();
+    assert!(
+        body.contains(&format!(
+            "template=\"{}/.well-known/webfinger?resource={{uri}}\"",
+            server.base_url()
+        )),
+        "{body}"
+    );
 }
 
 #[tokio::test]

@@ -4,10 +4,12 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use miauth::browser::{Browser, NoBrowser};
-use miauth::mock::{CheckFault, CheckSpan, Choice, MockConfig, MockServer, ScriptedBrowser};
+use miauth::mock::{CheckFault, Choice, MockConfig, MockServer, ScriptedBrowser};
 use miauth::{Login, Progress};
 
-use crate::support::{assert_issued, login_to, mock, query_param, session_of};
+use crate::support::{
+    assert_issued, assert_one_check_at_a_time, login_to, mock, query_param, session_of,
+};
 
 /// What the observer saw: the URL and how many checks ran into trouble.
 #[derive(Default)]
@@ -47,18 +49,6 @@ fn observe_and_approve(
     (observer, seen)
 }
 
-/// No two checks overlapped: each started after the previous one was answered.
-fn assert_one_at_a_time(spans: &[CheckSpan]) {
-    let mut spans = spans.to_vec();
-    spans.sort_by_key(|s| s.started);
-    for pair in spans.windows(2) {
-        assert!(
-            pair[1].started >= pair[0].answered,
-            "two checks overlapped: {pair:?}"
-        );
-    }
-}
-
 fn polling_login(server: &MockServer) -> Login {
     login_to(server)
         .timeout(Duration::from_secs(30))
@@ -86,9 +76,9 @@ async fn without_a_callback_the_approval_is_found_by_polling_at_the_interval() {
 
     let spans = server.check_spans();
     assert!(spans.len() >= 2, "polled {} times", spans.len());
-    assert_one_at_a_time(&spans);
+    assert_one_check_at_a_time(&spans);
     for pair in spans.windows(2) {
-        let gap = pair[1].started.duration_since(pair[0].answered);
+        let gap = pair[1].started.duration_since(pair[0].answered.unwrap());
         assert!(
             gap >= Duration::from_millis(950),
             "polled too fast: {gap:?}"
@@ -129,8 +119,8 @@ async fn polling_rides_out_an_html_503_a_429_with_retry_after_and_malformed_json
 
     let spans = server.check_spans();
     assert_eq!(spans.len(), 4);
-    assert_one_at_a_time(&spans);
-    let after_429 = spans[2].started.duration_since(spans[1].answered);
+    assert_one_check_at_a_time(&spans);
+    let after_429 = spans[2].started.duration_since(spans[1].answered.unwrap());
     assert!(
         after_429 >= Duration::from_secs(3),
         "Retry-After not honoured: {after_429:?}"
@@ -138,9 +128,9 @@ async fn polling_rides_out_an_html_503_a_429_with_retry_after_and_malformed_json
 }
 
 /// Opens the URL in a scripted browser only after `delay`.
-pub struct LateBrowser {
-    pub delay: Duration,
-    pub inner: Arc<ScriptedBrowser>,
+struct LateBrowser {
+    delay: Duration,
+    inner: Arc<ScriptedBrowser>,
 }
 
 impl Browser for LateBrowser {
@@ -175,7 +165,7 @@ async fn a_callback_during_a_slow_poll_waits_for_it_and_never_overlaps() {
         .await
         .unwrap();
     assert_issued(&server, &creds);
-    assert_one_at_a_time(&server.check_spans());
+    assert_one_check_at_a_time(&server.check_spans());
     let journey = browser.journeys().await.remove(0).unwrap();
     assert!(journey.last().unwrap().body.contains("You are logged in"));
 }
@@ -195,4 +185,75 @@ async fn with_a_callback_an_approval_on_another_device_is_found_by_the_backgroun
     assert!(query_param(&url, "callback").is_some());
     // The background pace is three times the interval: the first poll came after about 3 s.
     assert_eq!(server.check_spans().len(), 1);
+}
+
+/// Plays a user who accepts, then comes back a second time (a reload, another tab) once the
+/// check that the first return started is held open on the fake instance.
+struct ComesBackTwice {
+    server: Arc<MockServer>,
+    inner: Arc<ScriptedBrowser>,
+}
+
+impl Browser for ComesBackTwice {
+    fn open(&self, url: &str) -> Result<(), String> {
+        self.inner.open(url)?;
+        let callback = query_param(url, "callback").ok_or("no callback in the URL")?;
+        let again = format!("{callback}?session={}", session_of(url));
+        let server = self.server.clone();
+        tokio::spawn(async move {
+            server.wait_for_held(1).await;
+            let http = reqwest::Client::builder().no_proxy().build().unwrap();
+            let _ = http.get(again).send().await;
+        });
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn no_second_check_starts_while_one_is_out_whatever_comes_back_meanwhile() {
+    // The check started by the callback is held open on the fake instance. Meanwhile the
+    // browser comes back again and the poll timer (every 3 s) comes due; neither may start
+    // a second check. Nothing in a correct login ends the hold, so the deadline (5 s) does:
+    // its last check waits for the one out, and only then is it released.
+    let server =
+        Arc::new(mock(MockConfig::default().with_check_faults(vec![CheckFault::Hold])).await);
+    let browser = Arc::new(ScriptedBrowser::new(Choice::Accept));
+    let (tx, mut events) = tokio::sync::mpsc::unbounded_channel();
+    let observer: miauth::Observer = Arc::new(move |step: &Progress<'_>| {
+        if matches!(step, Progress::LastCheck) {
+            let _ = tx.send(());
+        }
+    });
+    let login = login_to(&server)
+        .timeout(Duration::from_secs(5))
+        .poll_interval(Duration::from_secs(1))
+        .browser(Arc::new(ComesBackTwice {
+            server: server.clone(),
+            inner: browser.clone(),
+        }))
+        .on_progress(observer);
+    let mut login = tokio::spawn(login.run());
+    let mut last_check_seen = false;
+    let result = loop {
+        tokio::select! {
+            result = &mut login => break result.unwrap(),
+            // A second check: after the release that is the last check's own; before it, the
+            // rule is broken, and the records below show it.
+            () = server.wait_for_checks(2) => {
+                server.release_held(1);
+                break login.await.unwrap();
+            }
+            seen = events.recv(), if !last_check_seen => {
+                last_check_seen = true;
+                if seen.is_some() {
+                    server.release_held(1);
+                }
+            }
+        }
+    };
+    assert_one_check_at_a_time(&server.check_spans());
+    let creds = result.unwrap();
+    assert_issued(&server, &creds);
+    let journey = browser.journeys().await.remove(0).unwrap();
+    assert!(journey.last().unwrap().body.contains("You are logged in"));
 }

@@ -1,6 +1,6 @@
 //! The token and the session stay out of stderr at the highest verbosity, whatever happens.
 
-use miauth::mock::{CheckFault, Choice, MockConfig, Quirks};
+use miauth::mock::{CheckFault, Choice, MockConfig};
 
 use crate::support::{approve_in_browser, mock, session_of, spawn_miauth};
 
@@ -16,7 +16,7 @@ async fn with_vv_no_flow_shows_the_token_or_the_session_outside_the_url() {
         (
             "callback",
             MockConfig::default(),
-            vec![],
+            vec!["--timeout", "30s"],
             Approve::InBrowser,
             0,
         ),
@@ -24,23 +24,30 @@ async fn with_vv_no_flow_shows_the_token_or_the_session_outside_the_url() {
             "polling through trouble",
             MockConfig::default().with_check_faults(vec![
                 CheckFault::ServiceUnavailableHtml,
-                CheckFault::ResetMidResponse,
+                CheckFault::MalformedJson,
             ]),
-            vec!["--no-callback", "--poll-interval", "1s"],
+            vec!["--no-callback", "--poll-interval", "1s", "--timeout", "30s"],
             Approve::FromElsewhere,
             0,
         ),
         (
+            "answer lost on the way",
+            MockConfig::default().with_check_faults(vec![CheckFault::ResetMidResponse]),
+            vec!["--no-callback", "--poll-interval", "1s", "--timeout", "3s"],
+            Approve::FromElsewhere,
+            3,
+        ),
+        (
             "events",
             MockConfig::default(),
-            vec!["--events"],
+            vec!["--events", "--timeout", "30s"],
             Approve::InBrowser,
             0,
         ),
         (
             "approval without token",
-            MockConfig::default().with_quirks(Quirks::approve_without_token()),
-            vec![],
+            MockConfig::approving_without_token(),
+            vec!["--timeout", "30s"],
             Approve::InBrowser,
             4,
         ),
@@ -50,28 +57,21 @@ async fn with_vv_no_flow_shows_the_token_or_the_session_outside_the_url() {
                 tokens_work: false,
                 ..MockConfig::default()
             },
-            vec![],
+            vec!["--timeout", "30s"],
             Approve::InBrowser,
             4,
         ),
         (
             "written to a file",
             MockConfig::default(),
-            vec!["-o", "/proc/miauth-cannot-write-here"],
+            vec!["-o", "/proc/miauth-cannot-write-here", "--timeout", "30s"],
             Approve::InBrowser,
             5,
         ),
     ];
     for (name, config, extra, approve, code) in scenarios {
         let server = mock(config).await;
-        let mut args = vec![
-            "login",
-            server.base_url(),
-            "--no-browser",
-            "-vv",
-            "--timeout",
-            "30s",
-        ];
+        let mut args = vec!["login", server.base_url(), "--no-browser", "-vv"];
         args.extend(extra);
         let mut run = spawn_miauth(&args);
         let url = run.authorization_url().await;

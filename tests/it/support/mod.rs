@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use miauth::browser::Browser;
-use miauth::mock::{Choice, MockConfig, MockServer, ScriptedBrowser};
+use miauth::mock::{CheckSpan, Choice, MockConfig, MockServer, ScriptedBrowser};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, BufReader};
 use tokio::sync::mpsc;
 
@@ -34,6 +34,19 @@ pub fn assert_issued(server: &MockServer, credentials: &miauth::Credentials) {
         server.issued_tokens(),
         vec![credentials.token.expose().to_owned()]
     );
+}
+
+/// No check started while another was out: each (in order of arrival) started after the one
+/// before had its answer. A check never answered (held, or dropped by the client) counts as out
+/// for good.
+#[track_caller]
+pub fn assert_one_check_at_a_time(spans: &[CheckSpan]) {
+    for pair in spans.windows(2) {
+        assert!(
+            pair[0].answered.is_some_and(|a| pair[1].started >= a),
+            "a check started while another was out: {pair:?}"
+        );
+    }
 }
 
 /// A query parameter of a URL, decoded once.

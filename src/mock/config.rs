@@ -1,0 +1,258 @@
+//! What the fake instance is and how it behaves: the software it plays, the quirks of that
+//! software, and the misbehaviours of its check endpoint.
+//!
+//! [`MockConfig::dressed_as`] derives the quirks from a software name and version, so a test
+//! that names a server gets that server's behaviour; the fields stay public for tests that
+//! need one behaviour alone. The running server lives in the parent module.
+
+use std::time::Duration;
+
+/// Behaviours of particular versions and forks, off by default (Misskey 2025.11 behaviour).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Quirks {
+    /// Misskey before 2024.11.0 and the forks built on it (Sharkey, Firefish, Iceshrimp):
+    /// permission names the server does not know are kept in the token. Misskey 2024.11.0 and
+    /// later drop them without a word.
+    pub keeps_unknown_permissions: bool,
+    /// Misskey 2024.11.0: when creating the token fails, Accept still redirects to the
+    /// callback, so the check that follows says `{"ok":false}`.
+    pub redirects_after_failed_creation: bool,
+    /// Firefish and Iceshrimp: the callback is built by appending `?session=` or `&session=`
+    /// to the callback string, instead of `new URL()` and `searchParams.set`.
+    pub concatenated_callback: bool,
+    /// Decode query values once, where real servers decode them twice.
+    pub single_decode: bool,
+    /// Federation off (the default for new servers since 2025.8): `/.well-known/nodeinfo`,
+    /// `/.well-known/webfinger` and `/.well-known/host-meta` answer 403 with an empty body.
+    pub federation_off: bool,
+}
+
+impl Quirks {
+    /// Only [`Quirks::concatenated_callback`].
+    pub fn concatenated_callback() -> Self {
+        Quirks {
+            concatenated_callback: true,
+            ..Quirks::default()
+        }
+    }
+
+    /// Only [`Quirks::federation_off`].
+    pub fn federation_off() -> Self {
+        Quirks {
+            federation_off: true,
+            ..Quirks::default()
+        }
+    }
+
+    /// The quirks of `software` `version`, as nodeinfo names them.
+    fn of(software: &str, version: &str) -> Self {
+        let version = crate::detect::parse_version(version);
+        match software.to_ascii_lowercase().as_str() {
+            "misskey" => Quirks {
+                keeps_unknown_permissions: version.is_some_and(|v| v < (2024, 11, 0)),
+                // The protocol notes give 2024.11.0 to 2024.12.x; the server observed says the
+                // redirect after a failed creation is 2024.11.0's alone (fixed in 2024.11.1),
+                // and the observation is what the fake follows.
+                redirects_after_failed_creation: version
+                    .is_some_and(|v| ((2024, 11, 0)..(2024, 11, 1)).contains(&v)),
+                ..Quirks::default()
+            },
+            // Sharkey's page keeps what it does not know, whatever Misskey it follows.
+            "sharkey" => Quirks {
+                keeps_unknown_permissions: true,
+                ..Quirks::default()
+            },
+            // Forks of Misskey 12 and 13: their page predates the dropping of unknown names.
+            "firefish" | "iceshrimp" | "catodon" => Quirks {
+                keeps_unknown_permissions: true,
+                concatenated_callback: true,
+                ..Quirks::default()
+            },
+            _ => Quirks::default(),
+        }
+    }
+}
+
+/// A misbehaviour of the check endpoint, applied to one check request each, in order.
+///
+/// Those that cut, stall or slow a check the server has answered (`Slow`, `ResetMidResponse`,
+/// `NeverEnds`, `SpendThen502`) hand the waiting token out first, as Misskey does: the answer
+/// that carried it is then late or lost. The others happen before the server looks at the
+/// request and spend nothing.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum CheckFault {
+    /// A CDN's overload page: 503 with HTML.
+    ServiceUnavailableHtml,
+    /// 429 with `Retry-After: SECONDS`.
+    TooManyRequests { retry_after_secs: u64 },
+    /// 200 with a body that is not JSON.
+    MalformedJson,
+    /// The server answers at once (spending the token, if one waits), and the answer takes
+    /// this long to arrive.
+    Slow(Duration),
+    /// 500 with an HTML error page.
+    InternalErrorHtml,
+    /// 301 to another address.
+    MovedPermanently,
+    /// 200 with JSON that is not a check answer.
+    WrongShape,
+    /// 200 with `{"ok":true}` and no token.
+    OkWithoutToken,
+    /// 200 with a 10 MB body.
+    Huge,
+    /// The token, if one waits, is spent; then headers and part of the body, and the
+    /// connection is cut.
+    ResetMidResponse,
+    /// The token, if one waits, is spent; then headers and a body that never ends.
+    NeverEnds,
+    /// This status with an HTML page, as a proxy or CDN writes it.
+    HtmlStatus(u16),
+    /// The token is handed out (and so spent), but a proxy answers 502 instead: the answer
+    /// that carried it is lost on the way.
+    SpendThen502,
+    /// The check reads the session's token, then stays open until
+    /// [`MockServer::release_held`](super::MockServer::release_held) lets it go on; only then
+    /// is the token marked fetched and the answer sent. Two checks held together both see the
+    /// token unfetched, as two checks at once on a real server may.
+    Hold,
+}
+
+/// What the fake instance is and how it behaves.
+#[derive(Clone, Debug)]
+pub struct MockConfig {
+    /// Approve every session as soon as its consent page is opened, answering with an HTTP
+    /// redirect to the callback.
+    pub auto_approve: bool,
+    pub quirks: Quirks,
+    /// nodeinfo's `software.name`.
+    pub software: String,
+    /// nodeinfo's `software.version` and meta's `version`.
+    pub version: String,
+    /// The account that approves: its username.
+    pub username: String,
+    /// The account's display name; `None` is sent as `"name": null`, as for the many
+    /// accounts that never set one.
+    pub display_name: Option<String>,
+    /// Misbehaviours of the first check requests, one each, in order.
+    pub check_faults: Vec<CheckFault>,
+    /// Creating the token fails whatever the page was asked, as when the database refuses it.
+    /// miauth refuses up front the names and icons that make a real server fail, so this is
+    /// the way to reach what follows such a failure.
+    pub token_creation_fails: bool,
+    /// `features.miauth` in `/api/meta`; `None` leaves the key out.
+    pub features_miauth: Option<bool>,
+    /// Whether Misskey's API (`/api/...`) exists at all; not on Mastodon and the like.
+    pub misskey_api: bool,
+    /// Whether MiAuth (the consent page and the check endpoint) exists.
+    pub miauth: bool,
+    /// CherryPick's `metadata.basedMisskeyVersion` in nodeinfo.
+    pub based_misskey_version: Option<String>,
+    /// Whether `/api/i` accepts the tokens the check hands out (a broken server does not).
+    pub tokens_work: bool,
+    /// How long `/api/i` takes to answer.
+    pub api_i_delay: Duration,
+    /// `/api/meta` refused by a CDN (403 with HTML), as some large instances do for clients
+    /// they do not know.
+    pub meta_blocked: bool,
+}
+
+impl MockConfig {
+    /// This configuration with `faults` for its first check requests.
+    pub fn with_check_faults(self, faults: Vec<CheckFault>) -> Self {
+        MockConfig {
+            check_faults: faults,
+            ..self
+        }
+    }
+
+    /// This configuration with `quirks`.
+    pub fn with_quirks(self, quirks: Quirks) -> Self {
+        MockConfig { quirks, ..self }
+    }
+
+    /// The fake instance dressed as `software` `version`, as nodeinfo names them, answering
+    /// the way that software does: Misskey and its forks with MiAuth and the quirks of that
+    /// version or fork; FoundKey with Misskey's API but no MiAuth; Iceshrimp.NET, Mastodon and
+    /// other software without Misskey's API.
+    pub fn dressed_as(software: &str, version: &str) -> Self {
+        let base = MockConfig {
+            software: software.to_owned(),
+            version: version.to_owned(),
+            quirks: Quirks::of(software, version),
+            ..MockConfig::default()
+        };
+        match software.to_ascii_lowercase().as_str() {
+            "misskey" if crate::detect::parse_version(version).is_some_and(|v| v < (12, 28, 0)) => {
+                MockConfig {
+                    features_miauth: None,
+                    ..base
+                }
+            }
+            "misskey" | "sharkey" | "cherrypick" | "firefish" | "iceshrimp" | "catodon" => base,
+            "foundkey" => MockConfig {
+                features_miauth: None,
+                miauth: false,
+                ..base
+            },
+            _ => MockConfig {
+                features_miauth: None,
+                misskey_api: false,
+                miauth: false,
+                ..base
+            },
+        }
+    }
+
+    /// Misskey 2024.11.0 whose token creation fails: Accept redirects to the callback, yet no
+    /// token exists, and every check says `{"ok":false}`.
+    pub fn approving_without_token() -> Self {
+        MockConfig {
+            token_creation_fails: true,
+            ..MockConfig::dressed_as("misskey", "2024.11.0")
+        }
+    }
+}
+
+impl Default for MockConfig {
+    fn default() -> Self {
+        MockConfig {
+            auto_approve: false,
+            quirks: Quirks::default(),
+            software: "misskey".into(),
+            version: "2025.11.1".into(),
+            username: "alice".into(),
+            display_name: Some("Alice Example".into()),
+            check_faults: Vec::new(),
+            token_creation_fails: false,
+            features_miauth: Some(true),
+            misskey_api: true,
+            miauth: true,
+            based_misskey_version: None,
+            tokens_work: true,
+            api_i_delay: Duration::ZERO,
+            meta_blocked: false,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quirks_follow_the_software_and_version_dressed_as() {
+        let q = |software, version| MockConfig::dressed_as(software, version).quirks;
+        assert!(q("misskey", "2023.12.2").keeps_unknown_permissions);
+        assert!(!q("misskey", "2024.11.0").keeps_unknown_permissions);
+        assert!(q("misskey", "2024.11.0").redirects_after_failed_creation);
+        assert!(!q("misskey", "2024.11.1").redirects_after_failed_creation);
+        assert!(!q("misskey", "2024.10.1").redirects_after_failed_creation);
+        assert_eq!(q("misskey", "2025.11.1"), Quirks::default());
+        assert!(q("Sharkey", "2025.4.2").keeps_unknown_permissions);
+        let firefish = q("firefish", "1.0.5");
+        assert!(firefish.concatenated_callback && firefish.keeps_unknown_permissions);
+        assert!(q("iceshrimp", "2023.12.11").concatenated_callback);
+        assert!(!q("cherrypick", "4.11.1").concatenated_callback);
+    }
+}
