@@ -108,6 +108,7 @@ impl InstanceClient {
     fn unexpected(&self, detail: String) -> Error {
         Error::UnexpectedAnswer {
             instance: self.instance.to_string(),
+            request: "the token check",
             detail,
         }
     }
@@ -135,6 +136,40 @@ impl InstanceClient {
                 instance: self.instance.to_string(),
                 reason: describe(e),
             })
+        }
+    }
+}
+
+/// Whether a kept token still works, as `POST /api/ping` tells whatever the token's
+/// permissions.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Liveness {
+    /// 200: the token works.
+    Works,
+    /// 401: the instance does not know it; it was revoked (or the account deleted).
+    Revoked,
+}
+
+impl InstanceClient {
+    /// Asks the instance whether `token` still works, with `POST /api/ping`. Any answer but 200
+    /// or 401 is an error: a CDN's refusal or an outage says nothing about the token.
+    pub async fn ping(&self, token: &AccessToken) -> Result<Liveness, Error> {
+        let answer = self
+            .request_json(
+                reqwest::Method::POST,
+                "/api/ping",
+                Some(&serde_json::json!({})),
+                Some(token),
+            )
+            .await?;
+        match answer.status {
+            200 => Ok(Liveness::Works),
+            401 => Ok(Liveness::Revoked),
+            status => Err(Error::UnexpectedAnswer {
+                instance: self.instance.to_string(),
+                request: "POST /api/ping",
+                detail: format!("HTTP {status}"),
+            }),
         }
     }
 }

@@ -81,8 +81,13 @@ pub enum Error {
     Tls { instance: String, reason: String },
 
     /// The instance answered, but not as a MiAuth server does.
-    #[error("{instance} gave an unexpected answer to the token check: {detail}")]
-    UnexpectedAnswer { instance: String, detail: String },
+    #[error("{instance} gave an unexpected answer to {request}: {detail}")]
+    UnexpectedAnswer {
+        instance: String,
+        /// What was asked: the token check, the liveness check.
+        request: &'static str,
+        detail: String,
+    },
 
     /// The browser came back approved, but the instance never answered the token check before
     /// the deadline: a token may exist that nobody holds.

@@ -197,6 +197,32 @@ impl Permissions {
     pub fn names(&self) -> &[String] {
         &self.0
     }
+
+    /// Names kept from an earlier login, taken as they are; an empty list means not known
+    /// (a token from the environment).
+    pub fn kept(names: Vec<String>) -> Self {
+        Permissions(names)
+    }
+
+    /// These names, then those of `more` that are not here yet.
+    pub fn union(&self, more: &Permissions) -> Permissions {
+        let mut names = self.0.clone();
+        for name in &more.0 {
+            if !names.contains(name) {
+                names.push(name.clone());
+            }
+        }
+        Permissions(names)
+    }
+
+    /// The names asked here that `granted` lacks.
+    pub fn missing_from<'a>(&'a self, granted: &[String]) -> Vec<&'a str> {
+        self.0
+            .iter()
+            .filter(|n| !granted.contains(n))
+            .map(String::as_str)
+            .collect()
+    }
 }
 
 impl Default for Permissions {

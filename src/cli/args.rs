@@ -18,7 +18,9 @@ Exit codes:
   2    usage error or invalid input
   3    not approved before the deadline (a denial looks the same)
   4    instance error: unreachable, TLS, no MiAuth there, unexpected answer, no token
-  5    local error: the port cannot be bound, the output cannot be written
+  5    local error: the port cannot be bound, the output or the kept tokens cannot be
+       written or read, the keyring is locked, refused or did not answer
+  6    not logged in: nothing kept for that instance or account, or its token was revoked
   130  interrupted by Ctrl-C (143: terminated by SIGTERM)";
 
 /// Get a Misskey access token through MiAuth, the browser login of Misskey and its forks.
@@ -42,25 +44,85 @@ pub(super) enum Command {
     Login {
         /// The instance: misskey.io, https://misskey.io, example.com:8443 (http only for loopback).
         instance: String,
-        /// The application name shown on the consent page (128 characters at most).
-        #[arg(long, default_value = "miauth")]
-        name: String,
-        /// The URL of an icon shown on the consent page.
+        #[command(flatten)]
+        app: AppArgs,
+        /// Also keep the token, the account and the permissions asked (see `miauth token`);
+        /// the account becomes the active one of its instance.
         #[arg(long)]
-        icon: Option<String>,
-        /// Permissions to ask for; repeat or separate with commas. Patterns expand: read:*,
-        /// write:*, read:admin:*, *:admin:*, all [default: read:account].
-        #[arg(short, long = "permission", value_name = "NAMES")]
-        permissions: Vec<String>,
-        /// Send permission names Misskey does not know (a fork's own) instead of refusing them.
-        #[arg(long)]
-        allow_unknown_permission: bool,
+        save: bool,
+        #[command(flatten)]
+        store: StoreArgs,
         #[command(flatten)]
         instance_args: InstanceArgs,
         #[command(flatten)]
         wait: WaitArgs,
         #[command(flatten)]
         out: OutputArgs,
+    },
+    /// Print the kept token of an instance; log in first where none is kept.
+    ///
+    /// Without a terminal (a script, a program) it never opens a login unless told to with
+    /// --login: it exits with 6 when nothing is kept. MISSKEY_URL and MISSKEY_TOKEN in the
+    /// environment win over the kept accounts of that instance.
+    #[command(after_help = EXIT_CODES)]
+    Token {
+        #[command(flatten)]
+        target: TargetArgs,
+        #[command(flatten)]
+        wait: WaitArgs,
+        #[command(flatten)]
+        out: OutputArgs,
+    },
+    /// Run a command with MISSKEY_URL and MISSKEY_TOKEN in its environment (never in its
+    /// arguments); its exit code is the command's. The token is found as `token` finds it.
+    #[command(after_help = EXEC_EXIT_CODES)]
+    Exec {
+        #[command(flatten)]
+        target: TargetArgs,
+        #[command(flatten)]
+        wait: WaitArgs,
+        /// The command and its arguments, after `--`.
+        #[arg(last = true, required = true, value_name = "COMMAND")]
+        command: Vec<String>,
+    },
+    /// List the kept accounts: instance, account, active or not, where the token is kept,
+    /// the permissions asked, and whether the token still works.
+    #[command(after_help = STATUS_EXIT_CODES)]
+    Status {
+        /// Only this instance.
+        instance: Option<String>,
+        /// Do not ask the instances whether the tokens still work.
+        #[arg(long)]
+        offline: bool,
+        /// text for people, json for programs.
+        #[arg(long, value_enum, default_value_t = StatusFormat::Text)]
+        format: StatusFormat,
+        #[command(flatten)]
+        store: StoreArgs,
+        #[command(flatten)]
+        instance_args: InstanceArgs,
+    },
+    /// Forget a kept token here; it still works on the instance until deleted there
+    /// (Settings > Connected apps).
+    #[command(after_help = EXIT_CODES)]
+    Logout {
+        /// The instance.
+        instance: String,
+        /// The account's username [default: the active account of the instance].
+        #[arg(short, long)]
+        user: Option<String>,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// Make a kept account the active one of its instance.
+    #[command(after_help = EXIT_CODES)]
+    Switch {
+        /// The instance.
+        instance: String,
+        /// The account's username.
+        user: String,
+        #[command(flatten)]
+        store: StoreArgs,
     },
     /// Run a fake Misskey instance on loopback, for testing MiAuth clients; prints its URL first.
     Mock {
@@ -88,6 +150,91 @@ pub(super) enum Command {
         #[command(flatten)]
         out: OutputArgs,
     },
+}
+
+pub(super) const EXEC_EXIT_CODES: &str = "\
+Exit codes:
+  the command's own, once it runs
+  2    usage error or invalid input
+  4    instance error (only when a login is needed)
+  5    the kept tokens cannot be read, the keyring is locked, refused or did not answer
+  6    not logged in: nothing kept for that instance or account
+  126  the command cannot be run (127: it was not found)";
+
+pub(super) const STATUS_EXIT_CODES: &str = "\
+Exit codes:
+  0    every account listed works (or --offline)
+  4    an instance could not be reached or answered strangely
+  5    the kept tokens cannot be read
+  6    nothing is kept, or a token is missing or revoked";
+
+/// Which kept token `token` and `exec` use, and how to log in when none is usable.
+#[derive(Args, Debug)]
+pub(super) struct TargetArgs {
+    /// The instance [default: the only one kept].
+    pub(super) instance: Option<String>,
+    /// The account's username [default: the active account of the instance].
+    #[arg(short, long)]
+    pub(super) user: Option<String>,
+    /// Ask the instance whether the token still works; a revoked one counts as missing.
+    #[arg(long)]
+    pub(super) check: bool,
+    /// Log in when no usable token is kept, even without a terminal.
+    #[arg(long, conflicts_with = "no_login")]
+    pub(super) login: bool,
+    /// Never log in: exit with 6 when no usable token is kept, even on a terminal.
+    #[arg(long)]
+    pub(super) no_login: bool,
+    #[command(flatten)]
+    pub(super) app: AppArgs,
+    #[command(flatten)]
+    pub(super) store: StoreArgs,
+    #[command(flatten)]
+    pub(super) instance_args: InstanceArgs,
+}
+
+/// What the consent page is asked to show and grant.
+#[derive(Args, Debug)]
+pub(super) struct AppArgs {
+    /// The application name shown on the consent page (128 characters at most).
+    #[arg(long, default_value = "miauth")]
+    pub(super) name: String,
+    /// The URL of an icon shown on the consent page.
+    #[arg(long)]
+    pub(super) icon: Option<String>,
+    /// Permissions to ask for; repeat or separate with commas. Patterns expand: read:*,
+    /// write:*, read:admin:*, *:admin:*, all [default: read:account].
+    #[arg(short, long = "permission", value_name = "NAMES")]
+    pub(super) permissions: Vec<String>,
+    /// Send permission names Misskey does not know (a fork's own) instead of refusing them.
+    #[arg(long)]
+    pub(super) allow_unknown_permission: bool,
+}
+
+/// Where tokens are kept.
+#[derive(Args, Debug)]
+pub(super) struct StoreArgs {
+    /// Where to keep tokens: the system keyring, a plain-text owner-only file, or auto (the
+    /// keyring where one exists, else the file, with a warning).
+    #[arg(long, value_enum, env = "MIAUTH_STORE", default_value_t = StoreArg::Auto)]
+    pub(super) store: StoreArg,
+    /// How long one keyring call may take [default: 5s; 60s on a terminal, where an unlock
+    /// prompt may be showing].
+    #[arg(long, env = "MIAUTH_KEYRING_TIMEOUT", value_parser = parse_timeout)]
+    pub(super) keyring_timeout: Option<Duration>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub(super) enum StoreArg {
+    Auto,
+    Keyring,
+    File,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub(super) enum StatusFormat {
+    Text,
+    Json,
 }
 
 #[derive(Args, Debug)]
@@ -150,6 +297,18 @@ pub(super) struct OutputArgs {
     /// In GitHub Actions: append the result to $GITHUB_OUTPUT as step output NAME.
     #[arg(long, value_name = "NAME")]
     pub(super) github_output: Option<String>,
+}
+
+impl OutputArgs {
+    /// Nothing printed: for `exec`, whose token goes to the command's environment.
+    pub(super) fn none() -> OutputArgs {
+        OutputArgs {
+            format: Format::Token,
+            output: None,
+            events: false,
+            github_output: None,
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

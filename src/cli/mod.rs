@@ -7,6 +7,7 @@
 
 mod args;
 mod deliver;
+mod kept;
 mod report;
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
@@ -19,7 +20,7 @@ use miauth::handle::Handle;
 use miauth::mock::{Choice, MockConfig, MockServer, ScriptedBrowser};
 use miauth::{Error, Instance, Login, Permissions, exit};
 
-use args::{Cli, Command, InstanceArgs, OutputArgs, QuirkArg, WaitArgs};
+use args::{AppArgs, Cli, Command, InstanceArgs, OutputArgs, QuirkArg, WaitArgs};
 use deliver::Destination;
 use report::{QrMode, ReportConfig, Reporter, error_event};
 
@@ -70,28 +71,48 @@ pub fn run() -> u8 {
         match cli.command {
             Command::Login {
                 instance,
-                name,
-                icon,
-                permissions,
-                allow_unknown_permission,
+                app,
+                save,
+                store,
                 instance_args,
                 wait,
                 out,
             } => {
                 let start = Start::new(quiet, verbose, &wait, &out, false);
-                let asked = Asked {
-                    instance: &instance,
-                    name,
-                    icon,
-                    permissions: &permissions,
-                    allow_unknown_permission,
-                    instance_args: &instance_args,
+                let store = match save.then(|| kept::open_store(&store)).transpose() {
+                    Ok(store) => store,
+                    Err(e) => return start.fail_early(&e, &out),
                 };
-                match prepare_login(asked, &start.reporter).await {
-                    Ok(login) => start.run(login, &wait, &out).await,
+                match prepare_login(&instance, app, &instance_args, &start.reporter).await {
+                    Ok(login) => start.run(login, &wait, &out, store.as_ref()).await,
                     Err(e) => start.fail_early(&e, &out),
                 }
             }
+            Command::Token { target, wait, out } => {
+                kept::token(quiet, verbose, target.into_asked(), &wait, &out).await
+            }
+            Command::Exec {
+                target,
+                wait,
+                command,
+            } => kept::exec(quiet, verbose, target.into_asked(), &wait, &command).await,
+            Command::Status {
+                instance,
+                offline,
+                format,
+                store,
+                instance_args,
+            } => kept::status(instance, offline, format, &store, &instance_args).await,
+            Command::Logout {
+                instance,
+                user,
+                store,
+            } => kept::logout(quiet, &instance, user.as_deref(), &store).await,
+            Command::Switch {
+                instance,
+                user,
+                store,
+            } => kept::switch(quiet, &instance, &user, &store),
             Command::Mock {
                 port,
                 auto_approve,
@@ -107,42 +128,22 @@ pub fn run() -> u8 {
     })
 }
 
-/// What `miauth login` was asked for, before it is checked.
-struct Asked<'a> {
-    instance: &'a str,
-    name: String,
-    icon: Option<String>,
-    permissions: &'a [String],
-    allow_unknown_permission: bool,
-    instance_args: &'a InstanceArgs,
-}
-
 /// Checks every input before anything is opened or sent; an account handle is looked up
 /// (WebFinger) last, once everything else is known to be usable.
-async fn prepare_login(asked: Asked<'_>, reporter: &Reporter) -> Result<Login, Error> {
-    let permissions = if asked.permissions.is_empty() {
+async fn prepare_login(
+    instance: &str,
+    app: AppArgs,
+    args: &InstanceArgs,
+    reporter: &Reporter,
+) -> Result<Login, Error> {
+    let permissions = if app.permissions.is_empty() {
         Permissions::default()
     } else {
-        Permissions::resolve(asked.permissions, asked.allow_unknown_permission)?
+        Permissions::resolve(&app.permissions, app.allow_unknown_permission)?
     };
-    miauth::authorize::validate_app(&asked.name, asked.icon.as_deref())?;
-    let args = asked.instance_args;
-    let pem = match &args.ca_cert {
-        Some(path) => {
-            let refuse = |reason: String| Error::InvalidOption {
-                option: "--ca-cert",
-                input: path.display().to_string(),
-                reason,
-            };
-            let pem = std::fs::read(path).map_err(|e| refuse(e.to_string()))?;
-            match reqwest::Certificate::from_pem_bundle(&pem) {
-                Ok(certs) if !certs.is_empty() => Some((pem, certs)),
-                _ => return Err(refuse("no PEM certificate could be read from it".into())),
-            }
-        }
-        None => None,
-    };
-    let instance = match Handle::parse(asked.instance) {
+    miauth::authorize::validate_app(&app.name, app.icon.as_deref())?;
+    let pem = read_ca(args)?;
+    let instance = match Handle::parse(instance) {
         Some(handle) => {
             let roots = pem
                 .as_ref()
@@ -152,12 +153,10 @@ async fn prepare_login(asked: Asked<'_>, reporter: &Reporter) -> Result<Login, E
             reporter.say(&format!("{handle} lives on {instance}."));
             instance
         }
-        None => Instance::parse(asked.instance)?,
+        None => Instance::parse(instance)?,
     };
-    let mut login = Login::new(instance)
-        .name(asked.name)
-        .permissions(permissions);
-    if let Some(icon) = asked.icon {
+    let mut login = Login::new(instance).name(app.name).permissions(permissions);
+    if let Some(icon) = app.icon {
         login = login.icon(icon);
     }
     if args.skip_detect {
@@ -237,17 +236,39 @@ impl Start {
         code
     }
 
-    /// Runs a configured login with the terminal's progress, signals and output.
-    async fn run(self, login: Login, wait: &WaitArgs, out: &OutputArgs) -> u8 {
-        let destination = Destination {
-            format: out.format,
-            file: out.output.clone(),
-            github_output: match out.github_output.as_deref().map(deliver::github_output) {
-                None => None,
-                Some(Ok(target)) => Some(target),
-                Some(Err(e)) => return self.fail_early(&e, out),
-            },
+    /// Runs a configured login with the terminal's progress, signals and output; with a
+    /// `store`, the token is also kept there.
+    async fn run(
+        &self,
+        login: Login,
+        wait: &WaitArgs,
+        out: &OutputArgs,
+        store: Option<&miauth::Store>,
+    ) -> u8 {
+        let destination = match destination(out) {
+            Ok(destination) => destination,
+            Err(e) => return self.fail_early(&e, out),
         };
+        match self.obtain(login, wait, out, store).await {
+            Ok((credentials, kept)) => {
+                match deliver::deliver(&self.reporter, &credentials, &destination) {
+                    exit::SUCCESS => kept,
+                    failed => failed,
+                }
+            }
+            Err(code) => code,
+        }
+    }
+
+    /// Runs the login and keeps its token in `store`, if given. `Ok` carries the exit code
+    /// of keeping it; `Err` the exit code of a failed login, already reported.
+    async fn obtain(
+        &self,
+        login: Login,
+        wait: &WaitArgs,
+        out: &OutputArgs,
+        store: Option<&miauth::Store>,
+    ) -> Result<(miauth::Credentials, u8), u8> {
         let signal = Arc::new(AtomicU8::new(exit::INTERRUPTED));
         let mut login = login
             .timeout(wait.timeout)
@@ -271,7 +292,13 @@ impl Start {
                         ""
                     }
                 ));
-                deliver::deliver(&self.reporter, &credentials, &destination)
+                // Kept before it is delivered; a store that fails never costs the token,
+                // which is delivered all the same.
+                let kept = match store {
+                    Some(store) => kept::save(&self.reporter, store, &credentials).await,
+                    None => exit::SUCCESS,
+                };
+                Ok((credentials, kept))
             }
             Err(e) => {
                 let code = match e {
@@ -282,9 +309,42 @@ impl Start {
                 let _ = self
                     .reporter
                     .finish(out.events.then(|| error_event(&e, code)));
-                code
+                Err(code)
             }
         }
+    }
+}
+
+/// Where the result goes, checked before the login starts.
+fn destination(out: &OutputArgs) -> Result<Destination, Error> {
+    Ok(Destination {
+        format: out.format,
+        file: out.output.clone(),
+        github_output: out
+            .github_output
+            .as_deref()
+            .map(deliver::github_output)
+            .transpose()?,
+    })
+}
+
+/// The file of `--ca-cert`: its bytes and the certificates read from it.
+type CaFile = (Vec<u8>, Vec<reqwest::Certificate>);
+
+/// The CA certificates of `--ca-cert`, if given.
+fn read_ca(args: &InstanceArgs) -> Result<Option<CaFile>, Error> {
+    let Some(path) = &args.ca_cert else {
+        return Ok(None);
+    };
+    let refuse = |reason: String| Error::InvalidOption {
+        option: "--ca-cert",
+        input: path.display().to_string(),
+        reason,
+    };
+    let pem = std::fs::read(path).map_err(|e| refuse(e.to_string()))?;
+    match reqwest::Certificate::from_pem_bundle(&pem) {
+        Ok(certs) if !certs.is_empty() => Ok(Some((pem, certs))),
+        _ => Err(refuse("no PEM certificate could be read from it".into())),
     }
 }
 
@@ -416,7 +476,7 @@ async fn demo(
     }
     let login = Login::new(instance).name("miauth demo");
     let reporter = start.reporter.clone();
-    let code = start.run(login, wait, out).await;
+    let code = start.run(login, wait, out, None).await;
     if code == exit::SUCCESS {
         reporter.say("This token comes from the fake instance and works nowhere else.");
     }

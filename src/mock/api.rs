@@ -285,26 +285,7 @@ pub(super) async fn i(
         return problem;
     }
     tokio::time::sleep(state.config.api_i_delay).await;
-    let bearer = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(str::to_owned);
-    let in_body = serde_json::from_slice::<Value>(&body)
-        .ok()
-        .and_then(|v| v.get("i").and_then(Value::as_str).map(str::to_owned));
-    let authentication_failed = || {
-        api_json(
-            StatusCode::UNAUTHORIZED,
-            json!({"error": {
-                "message": "Authentication failed. Please ensure your token is correct.",
-                "code": "AUTHENTICATION_FAILED",
-                "id": "b0a7f5f8-dc2f-4171-b91f-de88ad238e14",
-                "kind": "client",
-            }}),
-        )
-    };
-    let Some(token) = bearer.or(in_body) else {
+    let Some(token) = credential(&headers, &body) else {
         return api_json(
             StatusCode::UNAUTHORIZED,
             json!({"error": {
@@ -328,6 +309,109 @@ pub(super) async fn i(
             }}),
         ),
         TokenCheck::Fine => api_json(StatusCode::OK, user_json(&state)),
+    }
+}
+
+/// The token a request carries, as `Authorization: Bearer` or as `i` in the body.
+fn credential(headers: &HeaderMap, body: &Bytes) -> Option<String> {
+    let bearer = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::to_owned);
+    bearer.or_else(|| {
+        serde_json::from_slice::<Value>(body)
+            .ok()
+            .and_then(|v| v.get("i").and_then(Value::as_str).map(str::to_owned))
+    })
+}
+
+/// Misskey's answer to a token it does not know, or one that was revoked.
+fn authentication_failed() -> Response {
+    api_json(
+        StatusCode::UNAUTHORIZED,
+        json!({"error": {
+            "message": "Authentication failed. Please ensure your token is correct.",
+            "code": "AUTHENTICATION_FAILED",
+            "id": "b0a7f5f8-dc2f-4171-b91f-de88ad238e14",
+            "kind": "client",
+        }}),
+    )
+}
+
+/// `POST /api/ping`: 200 with the time for anyone, 401 for a token that does not work,
+/// whatever its permissions.
+pub(super) async fn ping(
+    State(state): State<Arc<MockState>>,
+    method: Method,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    if !state.config.misskey_api {
+        return not_found().await;
+    }
+    if method != Method::POST {
+        return unknown_endpoint();
+    }
+    if let Some(problem) = body_problem(&headers, &body) {
+        return problem;
+    }
+    if let Some(token) = credential(&headers, &body)
+        && (!state.config.tokens_work || state.token_check(&token) == TokenCheck::Unknown)
+    {
+        return authentication_failed();
+    }
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis())
+        .unwrap_or_default();
+    api_json(StatusCode::OK, json!({"pong": now}))
+}
+
+/// `POST /api/i/revoke-token`: the web UI's own call; an application's token cannot revoke
+/// itself (400 `ACCESS_DENIED`, as observed on Misskey 2025.11.1).
+pub(super) async fn revoke_token(
+    State(state): State<Arc<MockState>>,
+    method: Method,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    if !state.config.misskey_api {
+        return not_found().await;
+    }
+    if method != Method::POST {
+        return unknown_endpoint();
+    }
+    if let Some(problem) = body_problem(&headers, &body) {
+        return problem;
+    }
+    match credential(&headers, &body) {
+        Some(token) if state.token_check(&token) != TokenCheck::Unknown => api_json(
+            StatusCode::BAD_REQUEST,
+            json!({"error": {
+                "message": "Access denied.",
+                "code": "ACCESS_DENIED",
+                "id": "56f35758-7dd5-468b-8439-5d6fb8ec9b8e",
+                "kind": "client",
+            }}),
+        ),
+        _ => authentication_failed(),
+    }
+}
+
+/// `POST /mock/revoke` with `{"token": "..."}`: only the fake has it; it stands for deleting
+/// the app under Settings > Connected apps. 204, or 404 for a token never issued.
+pub(super) async fn mock_revoke(State(state): State<Arc<MockState>>, body: Bytes) -> Response {
+    let token = serde_json::from_slice::<Value>(&body)
+        .ok()
+        .and_then(|v| v.get("token").and_then(Value::as_str).map(str::to_owned));
+    match token {
+        Some(token) if state.revoke(&token) => StatusCode::NO_CONTENT.into_response(),
+        Some(_) => api_json(StatusCode::NOT_FOUND, json!({"error": "no such token"})),
+        None => api_json(
+            StatusCode::BAD_REQUEST,
+            json!({"error": "send {\"token\": \"...\"}"}),
+        ),
     }
 }
 

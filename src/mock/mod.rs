@@ -52,6 +52,8 @@ struct IssuedToken {
     /// The permissions granted, as the consent page was asked (all known ones when approved
     /// without a page, like a token made by hand).
     permissions: Vec<String>,
+    /// Deleted by its user (Settings > Connected apps): it no longer authenticates.
+    revoked: bool,
 }
 
 /// What `/api/i` makes of a token.
@@ -127,6 +129,7 @@ impl MockState {
                     value: value.clone(),
                     fetched: false,
                     permissions,
+                    revoked: false,
                 });
         });
         Ok(value)
@@ -211,11 +214,30 @@ impl MockState {
             .find(|t| t.value == candidate)
         {
             None => TokenCheck::Unknown,
+            Some(t) if t.revoked => TokenCheck::Unknown,
             Some(t) if !t.permissions.iter().any(|p| p == "read:account") => {
                 TokenCheck::WithoutReadAccount
             }
             Some(_) => TokenCheck::Fine,
         }
+    }
+
+    /// Revokes the token `value`, as its user does under Settings > Connected apps.
+    fn revoke(&self, value: &str) -> bool {
+        self.update(|records| {
+            match records
+                .tokens
+                .values_mut()
+                .flatten()
+                .find(|t| t.value == value)
+            {
+                Some(token) => {
+                    token.revoked = true;
+                    true
+                }
+                None => false,
+            }
+        })
     }
 
     /// Waits until `done` holds for the records.
@@ -341,6 +363,12 @@ impl MockServer {
         self.state.release.add_permits(n);
     }
 
+    /// Revokes a token, as its user does under Settings > Connected apps: from now on
+    /// `/api/i` and `/api/ping` answer 401 to it. `false` when no such token was issued.
+    pub fn revoke(&self, token: &str) -> bool {
+        self.state.revoke(token)
+    }
+
     /// Stops serving.
     pub async fn shutdown(mut self) {
         if let Some(tx) = self.shutdown.take() {
@@ -370,6 +398,11 @@ fn router(state: Arc<MockState>) -> Router {
         .route("/api/miauth/{session}/check", any(api::check))
         .route("/api/meta", any(api::meta))
         .route("/api/i", any(api::i))
+        .route("/api/ping", any(api::ping))
+        .route("/api/i/revoke-token", any(api::revoke_token))
+        // The fake's stand-in for Settings > Connected apps, so `miauth mock` users can
+        // revoke a token from a script.
+        .route("/mock/revoke", axum::routing::post(api::mock_revoke))
         .route("/.well-known/nodeinfo", get(api::nodeinfo_links))
         .route("/nodeinfo/{version}", get(api::nodeinfo))
         .route("/.well-known/webfinger", get(api::webfinger))

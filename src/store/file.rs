@@ -100,12 +100,14 @@ impl Dir {
             what: path.display().to_string(),
             reason: format!("cannot lock: {e}"),
         };
-        let file = File::options()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&path)
-            .map_err(fail)?;
+        let mut options = File::options();
+        options.create(true).truncate(false).write(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            options.mode(0o600);
+        }
+        let file = options.open(&path).map_err(fail)?;
         file.lock().map_err(fail)?;
         Ok(Locked { _file: file })
     }

@@ -1,0 +1,654 @@
+//! The verbs of kept tokens: `login --save`, `token`, `exec`, `status`, `logout`, `switch`.
+//!
+//! They join the library's [`Store`] and [`Login`](miauth::Login): a kept token is handed out
+//! without a request (but the optional liveness check), and a browser login happens only when
+//! none is usable, on a terminal or when asked with `--login`. `MISSKEY_URL` and
+//! `MISSKEY_TOKEN` in the environment stand for a kept account of that instance and win over
+//! the store. What is printed for a person goes to stderr; the token, the status listing or
+//! the command's own output go to stdout.
+
+use std::io::IsTerminal;
+use std::time::Duration;
+
+use miauth::check::{InstanceClient, Liveness};
+use miauth::store::{Account, KeptIn, StoreChoice, instance_key};
+use miauth::{AccessToken, Credentials, Error, Instance, Permissions, Store, User, exit};
+use serde_json::json;
+
+use super::args::{
+    AppArgs, InstanceArgs, OutputArgs, StatusFormat, StoreArg, StoreArgs, TargetArgs, WaitArgs,
+};
+use super::report::{Reporter, clean};
+use super::{Start, deliver, prepare_login, read_ca};
+
+/// A keyring call on a terminal may wait for an unlock prompt.
+const TERMINAL_KEYRING_TIMEOUT: Duration = Duration::from_secs(60);
+/// How long a liveness check may take.
+const PING_TIMEOUT: Duration = Duration::from_secs(15);
+
+/// Whether a person is at the terminal: a login can be shown and answered.
+fn interactive() -> bool {
+    std::io::stdin().is_terminal() && std::io::stderr().is_terminal()
+}
+
+/// The store as the options and the environment say.
+pub(super) fn open_store(args: &StoreArgs) -> Result<Store, Error> {
+    let dir = Store::default_dir().ok_or_else(|| Error::Store {
+        what: "the configuration directory".into(),
+        reason: "neither MIAUTH_CONFIG_DIR nor a home directory is set".into(),
+    })?;
+    let choice = match args.store {
+        StoreArg::Auto => StoreChoice::Auto,
+        StoreArg::Keyring => StoreChoice::Keyring,
+        StoreArg::File => StoreChoice::File,
+    };
+    let timeout = args.keyring_timeout.unwrap_or(if interactive() {
+        TERMINAL_KEYRING_TIMEOUT
+    } else {
+        miauth::store::DEFAULT_KEYRING_TIMEOUT
+    });
+    Ok(Store::open(dir, choice).keyring_timeout(timeout))
+}
+
+/// Keeps the token of a login that just succeeded; the exit code says whether it worked.
+pub(super) async fn save(reporter: &Reporter, store: &Store, credentials: &Credentials) -> u8 {
+    match store.save(credentials).await {
+        Ok(saved) => {
+            if let Some(warning) = &saved.warning {
+                reporter.say_always(&format!("miauth: warning: {}", clean(warning)));
+            }
+            reporter.say(&format!(
+                "Kept the token of {} {}.",
+                clean(&saved.account.handle()),
+                place(store, saved.account.kept_in)
+            ));
+            exit::SUCCESS
+        }
+        Err(e) => {
+            reporter.error(&e);
+            reporter.say_always("miauth: the token is delivered all the same, but it is not kept.");
+            e.exit_code()
+        }
+    }
+}
+
+/// Where a token is kept, in words.
+fn place(store: &Store, kept_in: KeptIn) -> String {
+    match (kept_in, store.tokens_file()) {
+        (KeptIn::Keyring, _) => "in the system keyring".into(),
+        (KeptIn::File, Some(path)) => format!("in plain text in {}", path.display()),
+        (KeptIn::Environment, _) => "in MISSKEY_TOKEN".into(),
+        _ => "in memory".into(),
+    }
+}
+
+/// When `token` may log in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum LoginWhen {
+    Always,
+    Never,
+    OnTerminal,
+}
+
+/// What `miauth token` was asked for.
+pub(super) struct TokenAsked {
+    pub instance: Option<String>,
+    pub user: Option<String>,
+    pub check: bool,
+    pub login: LoginWhen,
+    pub app: AppArgs,
+    pub store: StoreArgs,
+    pub instance_args: InstanceArgs,
+}
+
+impl TargetArgs {
+    pub(super) fn into_asked(self) -> TokenAsked {
+        TokenAsked {
+            login: if self.login {
+                LoginWhen::Always
+            } else if self.no_login {
+                LoginWhen::Never
+            } else {
+                LoginWhen::OnTerminal
+            },
+            instance: self.instance,
+            user: self.user,
+            check: self.check,
+            app: self.app,
+            store: self.store,
+            instance_args: self.instance_args,
+        }
+    }
+}
+
+/// A usable token, or why a login is needed and for what.
+enum Found {
+    Usable(Credentials),
+    Missing {
+        why: Error,
+        instance: Option<String>,
+        permissions: Option<Permissions>,
+    },
+}
+
+/// `MISSKEY_URL` and `MISSKEY_TOKEN`, when both are set.
+fn from_environment() -> Result<Option<(Instance, AccessToken)>, Error> {
+    let var = |name| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+    match (var("MISSKEY_URL"), var("MISSKEY_TOKEN")) {
+        (Some(url), Some(token)) => {
+            let instance = Instance::parse(&url).map_err(|e| Error::InvalidOption {
+                option: "MISSKEY_URL",
+                input: url.clone(),
+                reason: e.to_string(),
+            })?;
+            Ok(Some((instance, AccessToken::new(token.trim()))))
+        }
+        _ => Ok(None),
+    }
+}
+
+/// The credentials a kept account stands for.
+fn credentials_of(account: &Account, token: AccessToken) -> Result<Credentials, Error> {
+    Ok(Credentials {
+        token,
+        user: User {
+            id: account.user_id.clone(),
+            username: account.username.clone(),
+            ..User::default()
+        },
+        instance: Instance::parse(&account.url)?,
+        permissions: Permissions::kept(account.permissions.clone()),
+        verified: false,
+    })
+}
+
+/// Finds a usable token for `instance` and `user`: the environment's, else the kept one.
+async fn find(
+    store: &Store,
+    instance: Option<&str>,
+    user: Option<&str>,
+    asked: Option<&Permissions>,
+    check: bool,
+    roots: &[reqwest::Certificate],
+) -> Result<Found, Error> {
+    if user.is_none()
+        && let Some((env_instance, token)) = from_environment()?
+        && instance.is_none_or(|i| instance_key(i) == env_instance.authority())
+    {
+        let credentials = Credentials {
+            token,
+            user: User::default(),
+            instance: env_instance,
+            permissions: Permissions::kept(Vec::new()),
+            verified: false,
+        };
+        if check
+            && ping(&credentials.instance, &credentials.token, roots).await? == Liveness::Revoked
+        {
+            return Ok(Found::Missing {
+                why: Error::TokenRevoked {
+                    account: "MISSKEY_TOKEN".into(),
+                    instance: credentials.instance.authority(),
+                },
+                instance: Some(credentials.instance.authority()),
+                permissions: asked.cloned(),
+            });
+        }
+        return Ok(Found::Usable(credentials));
+    }
+    let account = match store.find(instance, user) {
+        Ok(account) => account,
+        Err(why @ Error::NotLoggedIn { .. }) => {
+            return Ok(Found::Missing {
+                why,
+                instance: instance.map(str::to_owned),
+                permissions: asked.cloned(),
+            });
+        }
+        Err(e) => return Err(e),
+    };
+    let kept = Permissions::kept(account.permissions.clone());
+    let missing_for = |why: Error| Found::Missing {
+        why,
+        instance: Some(account.url.clone()),
+        permissions: Some(match asked {
+            Some(asked) => kept.union(asked),
+            None => kept.clone(),
+        }),
+    };
+    if let Some(asked) = asked {
+        let lacking = asked.missing_from(&account.permissions);
+        if !lacking.is_empty() {
+            return Ok(missing_for(Error::NotLoggedIn {
+                instance: Some(account.instance.clone()),
+                user: Some(account.username.clone()),
+                reason: format!("the kept token was not given {}", lacking.join(", ")),
+            }));
+        }
+    }
+    let token = match store.token(&account).await {
+        Ok(token) => token,
+        Err(why @ Error::NotLoggedIn { .. }) => return Ok(missing_for(why)),
+        Err(e) => return Err(e),
+    };
+    let credentials = credentials_of(&account, token)?;
+    if check && ping(&credentials.instance, &credentials.token, roots).await? == Liveness::Revoked {
+        return Ok(missing_for(Error::TokenRevoked {
+            account: account.handle(),
+            instance: account.instance.clone(),
+        }));
+    }
+    Ok(Found::Usable(credentials))
+}
+
+async fn ping(
+    instance: &Instance,
+    token: &AccessToken,
+    roots: &[reqwest::Certificate],
+) -> Result<Liveness, Error> {
+    InstanceClient::new(instance, roots, PING_TIMEOUT)?
+        .ping(token)
+        .await
+}
+
+/// `miauth token`: the kept token, or a login where none is usable and one may happen.
+pub(super) async fn token(
+    quiet: bool,
+    verbose: u8,
+    asked: TokenAsked,
+    wait: &WaitArgs,
+    out: &OutputArgs,
+) -> u8 {
+    let start = Start::new(quiet, verbose, wait, out, false);
+    let destination = match super::destination(out) {
+        Ok(destination) => destination,
+        Err(e) => return start.fail_early(&e, out),
+    };
+    match resolve(&start, asked, wait, out).await {
+        Ok((credentials, kept)) => {
+            match deliver::deliver(&start.reporter, &credentials, &destination) {
+                exit::SUCCESS => kept,
+                failed => failed,
+            }
+        }
+        Err(code) => code,
+    }
+}
+
+/// `miauth exec`: runs the command with the token in its environment.
+pub(super) async fn exec(
+    quiet: bool,
+    verbose: u8,
+    asked: TokenAsked,
+    wait: &WaitArgs,
+    command: &[String],
+) -> u8 {
+    let out = OutputArgs::none();
+    let start = Start::new(quiet, verbose, wait, &out, false);
+    match resolve(&start, asked, wait, &out).await {
+        Ok((credentials, _)) => {
+            let _ = start.reporter.finish(None);
+            run_command(command, &credentials)
+        }
+        Err(code) => code,
+    }
+}
+
+/// The token as `token` and `exec` find it: from the environment, kept, or from a login that
+/// runs when none is usable and one may (then it is kept too, and `Ok` carries the exit code
+/// of keeping it). `Err` is the exit code of a failure, already reported.
+async fn resolve(
+    start: &Start,
+    asked: TokenAsked,
+    wait: &WaitArgs,
+    out: &OutputArgs,
+) -> Result<(Credentials, u8), u8> {
+    let fail = |e: Error| start.fail_early(&e, out);
+    let store = open_store(&asked.store).map_err(fail)?;
+    let permissions = if asked.app.permissions.is_empty() {
+        None
+    } else {
+        Some(
+            Permissions::resolve(&asked.app.permissions, asked.app.allow_unknown_permission)
+                .map_err(fail)?,
+        )
+    };
+    let roots = read_ca(&asked.instance_args)
+        .map_err(fail)?
+        .map(|(_, certs)| certs)
+        .unwrap_or_default();
+    let found = find(
+        &store,
+        asked.instance.as_deref(),
+        asked.user.as_deref(),
+        permissions.as_ref(),
+        asked.check,
+        &roots,
+    )
+    .await
+    .map_err(fail)?;
+    let (why, instance, permissions) = match found {
+        Found::Usable(credentials) => return Ok((credentials, exit::SUCCESS)),
+        Found::Missing {
+            why,
+            instance,
+            permissions,
+        } => (why, instance, permissions),
+    };
+    let may_log_in = match asked.login {
+        LoginWhen::Always => true,
+        LoginWhen::Never => false,
+        LoginWhen::OnTerminal => interactive(),
+    };
+    let Some(instance) = instance.filter(|_| may_log_in) else {
+        return Err(fail(why));
+    };
+    start
+        .reporter
+        .say(&format!("{}; logging in.", clean(&why.to_string())));
+    let mut app = asked.app;
+    if let Some(permissions) = permissions {
+        app.permissions = permissions.names().to_vec();
+        app.allow_unknown_permission = true;
+    }
+    let login = prepare_login(&instance, app, &asked.instance_args, &start.reporter)
+        .await
+        .map_err(fail)?;
+    start.obtain(login, wait, out, Some(&store)).await
+}
+
+/// Runs `command` with `MISSKEY_URL` and `MISSKEY_TOKEN` added to its environment. On Unix
+/// miauth becomes the command, so signals reach it directly and its exit code is the one
+/// the caller sees.
+fn run_command(command: &[String], credentials: &Credentials) -> u8 {
+    let Some((program, args)) = command.split_first() else {
+        return exit::USAGE;
+    };
+    let mut child = std::process::Command::new(program);
+    child
+        .args(args)
+        .env("MISSKEY_URL", credentials.instance.origin())
+        .env("MISSKEY_TOKEN", credentials.token.expose());
+    let failed = |e: std::io::Error| {
+        let code = if e.kind() == std::io::ErrorKind::NotFound {
+            127
+        } else {
+            126
+        };
+        eprintln!(
+            "miauth: error: cannot run {}: {e}; check the command's name and that it is executable",
+            clean(program)
+        );
+        code
+    };
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::CommandExt;
+        // Only returns when the command could not be started.
+        failed(child.exec())
+    }
+    #[cfg(not(unix))]
+    {
+        match child.status() {
+            Ok(status) => status
+                .code()
+                .map(|c| u8::try_from(c).unwrap_or(1))
+                .unwrap_or(1),
+            Err(e) => failed(e),
+        }
+    }
+}
+
+/// Prints `e` as every other error is printed, and returns its exit code.
+fn fail(e: &Error) -> u8 {
+    match e.hint() {
+        Some(hint) => eprintln!("miauth: error: {}; {}", clean(&e.to_string()), clean(&hint)),
+        None => eprintln!("miauth: error: {}", clean(&e.to_string())),
+    }
+    e.exit_code()
+}
+
+/// `miauth logout`: forgets the account here and says where to revoke the token.
+pub(super) async fn logout(
+    quiet: bool,
+    instance: &str,
+    user: Option<&str>,
+    args: &StoreArgs,
+) -> u8 {
+    let store = match open_store(args) {
+        Ok(store) => store,
+        Err(e) => return fail(&e),
+    };
+    match store.remove(instance, user).await {
+        Ok(account) => {
+            if !quiet {
+                eprintln!(
+                    "Forgot {} here. The token still works until you delete the app at {}/settings/apps.",
+                    clean(&account.handle()),
+                    clean(&account.url)
+                );
+            }
+            exit::SUCCESS
+        }
+        Err(e) => fail(&e),
+    }
+}
+
+/// `miauth switch`: makes a kept account the active one of its instance.
+pub(super) fn switch(quiet: bool, instance: &str, user: &str, args: &StoreArgs) -> u8 {
+    let store = match open_store(args) {
+        Ok(store) => store,
+        Err(e) => return fail(&e),
+    };
+    match store.set_active(instance, user) {
+        Ok(account) => {
+            if !quiet {
+                eprintln!(
+                    "{} is now the active account of {}.",
+                    clean(&account.handle()),
+                    clean(&account.instance)
+                );
+            }
+            exit::SUCCESS
+        }
+        Err(e) => fail(&e),
+    }
+}
+
+/// How a listed account fares.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum State {
+    Works,
+    Unchecked,
+    Revoked,
+    Missing,
+    Unreachable,
+    Unreadable,
+}
+
+impl State {
+    fn word(self) -> &'static str {
+        match self {
+            State::Works => "works",
+            State::Unchecked => "unchecked",
+            State::Revoked => "revoked",
+            State::Missing => "missing",
+            State::Unreachable => "unreachable",
+            State::Unreadable => "unreadable",
+        }
+    }
+}
+
+/// `miauth status`: every kept account and whether its token still works.
+pub(super) async fn status(
+    instance: Option<String>,
+    offline: bool,
+    format: StatusFormat,
+    args: &StoreArgs,
+    instance_args: &InstanceArgs,
+) -> u8 {
+    let store = match open_store(args) {
+        Ok(store) => store,
+        Err(e) => return fail(&e),
+    };
+    let roots = match read_ca(instance_args) {
+        Ok(pem) => pem.map(|(_, certs)| certs).unwrap_or_default(),
+        Err(e) => return fail(&e),
+    };
+    let wanted = instance.as_deref().map(instance_key);
+    let mut accounts = match store.list() {
+        Ok(accounts) => accounts,
+        Err(e) => return fail(&e),
+    };
+    accounts.retain(|a| wanted.as_ref().is_none_or(|w| *w == a.instance));
+    let mut rows: Vec<(Account, Option<AccessToken>)> =
+        accounts.into_iter().map(|a| (a, None)).collect();
+    match from_environment() {
+        Ok(Some((env_instance, token)))
+            if wanted
+                .as_ref()
+                .is_none_or(|w| *w == env_instance.authority()) =>
+        {
+            rows.insert(
+                0,
+                (
+                    Account {
+                        instance: env_instance.authority(),
+                        url: env_instance.origin(),
+                        username: String::new(),
+                        user_id: String::new(),
+                        permissions: Vec::new(),
+                        kept_in: KeptIn::Environment,
+                        saved_at: String::new(),
+                        active: true,
+                    },
+                    Some(token),
+                ),
+            );
+        }
+        Ok(_) => {}
+        Err(e) => return fail(&e),
+    }
+    if rows.is_empty() {
+        return fail(&Error::NotLoggedIn {
+            instance: wanted,
+            user: None,
+            reason: "no account is kept".into(),
+        });
+    }
+    let mut listed = Vec::new();
+    for (account, token) in rows {
+        let (state, problem) = if offline {
+            (State::Unchecked, None)
+        } else {
+            fare(&store, &account, token, &roots).await
+        };
+        listed.push((account, state, problem));
+    }
+    let text = match format {
+        StatusFormat::Text => status_text(&store, &listed),
+        StatusFormat::Json => status_json(&store, &listed),
+    };
+    if deliver::write_stdout(&text).is_err() {
+        return exit::LOCAL;
+    }
+    let has = |s: State| listed.iter().any(|(_, state, _)| *state == s);
+    if has(State::Unreadable) {
+        exit::LOCAL
+    } else if has(State::Unreachable) {
+        exit::INSTANCE
+    } else if has(State::Revoked) || has(State::Missing) {
+        exit::NOT_LOGGED_IN
+    } else {
+        exit::SUCCESS
+    }
+}
+
+/// Whether the account's token can be read and still works.
+async fn fare(
+    store: &Store,
+    account: &Account,
+    token: Option<AccessToken>,
+    roots: &[reqwest::Certificate],
+) -> (State, Option<String>) {
+    let token = match token {
+        Some(token) => token,
+        None => match store.token(account).await {
+            Ok(token) => token,
+            Err(e @ Error::NotLoggedIn { .. }) => return (State::Missing, Some(e.to_string())),
+            Err(e) => return (State::Unreadable, Some(e.to_string())),
+        },
+    };
+    let instance = match Instance::parse(&account.url) {
+        Ok(instance) => instance,
+        Err(e) => return (State::Unreadable, Some(e.to_string())),
+    };
+    match ping(&instance, &token, roots).await {
+        Ok(Liveness::Works) => (State::Works, None),
+        Ok(Liveness::Revoked) => (
+            State::Revoked,
+            Some(format!(
+                "the instance says it was revoked; log in again with `miauth login {} --save`",
+                account.instance
+            )),
+        ),
+        Err(e) => (State::Unreachable, Some(e.to_string())),
+    }
+}
+
+fn status_text(store: &Store, listed: &[(Account, State, Option<String>)]) -> String {
+    let mut text = String::new();
+    for (account, state, problem) in listed {
+        let who = if account.kept_in == KeptIn::Environment {
+            format!("{} (from MISSKEY_URL and MISSKEY_TOKEN)", account.instance)
+        } else {
+            format!(
+                "{}{}",
+                account.handle(),
+                if account.active { " (active)" } else { "" }
+            )
+        };
+        text.push_str(&clean(&who));
+        text.push('\n');
+        text.push_str(&format!("  token: {}\n", place(store, account.kept_in)));
+        if !account.permissions.is_empty() {
+            text.push_str(&format!(
+                "  permissions asked: {}\n",
+                clean(&account.permissions.join(", "))
+            ));
+        }
+        text.push_str(&format!(
+            "  state: {}{}\n",
+            state.word(),
+            problem
+                .as_ref()
+                .map(|p| format!(" ({})", clean(p)))
+                .unwrap_or_default()
+        ));
+    }
+    text
+}
+
+fn status_json(store: &Store, listed: &[(Account, State, Option<String>)]) -> String {
+    let accounts: Vec<_> = listed
+        .iter()
+        .map(|(account, state, problem)| {
+            json!({
+                "instance": account.instance,
+                "url": account.url,
+                "username": (account.kept_in != KeptIn::Environment).then_some(&account.username),
+                "user_id": (account.kept_in != KeptIn::Environment).then_some(&account.user_id),
+                "active": account.active,
+                "kept_in": account.kept_in,
+                "file": (account.kept_in == KeptIn::File)
+                    .then(|| store.tokens_file().map(|p| p.display().to_string()))
+                    .flatten(),
+                "permissions": account.permissions,
+                "saved_at": (!account.saved_at.is_empty()).then_some(&account.saved_at),
+                "state": state.word(),
+                "problem": problem,
+            })
+        })
+        .collect();
+    format!("{}\n", json!({ "accounts": accounts }))
+}
