@@ -2,6 +2,7 @@
 //! in chosen ways, and a driver for the `miauth` binary that plays the user at its URL.
 
 pub mod chrome;
+pub mod keyring;
 pub mod tls;
 
 use std::net::{Ipv4Addr, SocketAddr};
