@@ -268,7 +268,7 @@ async fn asking_an_old_misskey_for_newer_permissions_warns_before_the_browser_op
     let done = run.finish().await;
     assert!(
         done.stderr.contains(
-            "miauth: warning: misskey 2023.11.0 predates read:admin:meta, write:chat; the server will drop them without a word."
+            "miauth: warning: misskey 2023.11.0 predates read:admin:meta, write:chat; the token will not be able to use them there."
         ),
         "{}",
         done.stderr
