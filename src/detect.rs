@@ -15,6 +15,10 @@ use crate::{Error, SessionId};
 /// The first Misskey version whose MiAuth tokens authenticate.
 const FIRST_WORKING_MISSKEY: (u64, u64, u64) = (12, 39, 0);
 
+/// Software whose version numbers are Misskey's: Misskey itself (misskey.io's fork among
+/// them, as `misskey` with a suffix like `-io.1`) and Sharkey, whose releases follow Misskey's.
+const MISSKEY_NUMBERED: &[&str] = &["misskey", "sharkey"];
+
 /// What nodeinfo says runs on the instance.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Software {
@@ -22,6 +26,22 @@ pub struct Software {
     pub version: String,
     /// CherryPick reports the Misskey version it is based on.
     pub based_misskey_version: Option<String>,
+}
+
+impl Software {
+    /// The Misskey release whose permissions this server knows: Misskey's own version, the
+    /// base a fork names (CherryPick), or the version of a fork whose numbers follow Misskey's
+    /// releases without naming its base (Sharkey). `None` for forks with numbers of their own
+    /// (Firefish, Iceshrimp, Catodon), which cannot be placed.
+    pub fn misskey_base(&self) -> Option<&str> {
+        if let Some(based) = &self.based_misskey_version {
+            return Some(based);
+        }
+        let name = self.name.to_ascii_lowercase();
+        MISSKEY_NUMBERED
+            .contains(&name.as_str())
+            .then_some(self.version.as_str())
+    }
 }
 
 impl std::fmt::Display for Software {
@@ -288,6 +308,25 @@ mod tests {
             nodeinfo_paths(&links, "https://m.example"),
             vec!["/nodeinfo/2.1", "/nodeinfo/2.0"]
         );
+    }
+
+    #[test]
+    fn forks_numbered_like_misskey_are_placed_by_their_version_others_only_by_a_named_base() {
+        assert_eq!(sw("misskey", "2023.11.0").misskey_base(), Some("2023.11.0"));
+        assert_eq!(sw("Sharkey", "2023.11.2").misskey_base(), Some("2023.11.2"));
+        for own_numbers in [
+            sw("firefish", "1.0.5"),
+            sw("iceshrimp", "2023.12.11"),
+            sw("catodon", "24.04-dev"),
+            sw("cherrypick", "4.14.0"),
+        ] {
+            assert_eq!(own_numbers.misskey_base(), None, "{own_numbers}");
+        }
+        let cherrypick = Software {
+            based_misskey_version: Some("2024.11.0".into()),
+            ..sw("cherrypick", "4.14.0")
+        };
+        assert_eq!(cherrypick.misskey_base(), Some("2024.11.0"));
     }
 
     #[test]

@@ -72,6 +72,10 @@ pub enum Error {
         approved: bool,
     },
 
+    /// Neither WebFinger nor the handle's own domain says where the account lives.
+    #[error("cannot find the account {handle}: {reason}")]
+    AccountNotFound { handle: String, reason: String },
+
     /// The instance could not be reached at all.
     #[error("cannot reach {instance}: {reason}")]
     Unreachable { instance: String, reason: String },
@@ -153,7 +157,8 @@ impl Error {
             | Error::InvalidOption { .. } => exit::USAGE,
             Error::Deadline { .. } => exit::DEADLINE,
             Error::Interrupted { .. } => exit::INTERRUPTED,
-            Error::Unreachable { .. }
+            Error::AccountNotFound { .. }
+            | Error::Unreachable { .. }
             | Error::Tls { .. }
             | Error::UnexpectedAnswer { .. }
             | Error::CheckAnswerLost { .. }
@@ -178,6 +183,7 @@ impl Error {
             Error::InvalidOption { .. } => "invalid_option",
             Error::Deadline { .. } => "deadline",
             Error::Interrupted { .. } => "interrupted",
+            Error::AccountNotFound { .. } => "account_not_found",
             Error::Unreachable { .. } => "unreachable",
             Error::Tls { .. } => "tls",
             Error::UnexpectedAnswer { .. } => "unexpected_answer",
@@ -219,6 +225,7 @@ impl Error {
                 "run again and press Accept on the page, or give more time with --timeout".into()
             }
             Error::Interrupted { .. } => return None,
+            Error::AccountNotFound { .. } => "check the handle, or give the web address of the account's server instead, like misskey.io".into(),
             Error::Unreachable { .. } => {
                 "check the address and your network connection, then run again".into()
             }

@@ -396,14 +396,12 @@ async fn confirm(
     }
 }
 
-/// The permissions a Misskey (or a fork that says which Misskey it is based on) is too old for.
+/// The permissions a server is too old for, when its Misskey base is known.
 fn too_new_for<'a>(software: &Software, permissions: &'a Permissions) -> Vec<&'a str> {
-    let base = if software.name.eq_ignore_ascii_case("misskey") {
-        Some(software.version.as_str())
-    } else {
-        software.based_misskey_version.as_deref()
-    };
-    let Some(version) = base.and_then(crate::detect::parse_version) else {
+    let Some(version) = software
+        .misskey_base()
+        .and_then(crate::detect::parse_version)
+    else {
         return Vec::new();
     };
     permissions

@@ -24,7 +24,8 @@ pub const DEPRECATED: &[&str] = &[
 
 /// The Misskey version that introduced `name`, where it came later than MiAuth itself: the
 /// fine-grained admin permissions came with the reorganisation of 2023.12.1, chat with the new
-/// chat of 2025.4.0. A server older than that drops the name without a word.
+/// chat of 2025.4.0. A server older than that has no use for the name: it drops it without a
+/// word, or (before 2024.11.0, and Sharkey) keeps it in the token, unused.
 pub fn introduced_in(name: &str) -> Option<(u64, u64, u64)> {
     if name.contains(":admin:") {
         Some((2023, 12, 1))

@@ -30,7 +30,9 @@ pub enum Progress<'a> {
     /// Detection could not tell whether the instance offers MiAuth (a CDN refused, say); the
     /// login goes on.
     DetectionInconclusive { reason: &'a str },
-    /// The server's Misskey version predates these permissions: it will drop them silently.
+    /// The server's Misskey version predates these permissions: no endpoint there uses them.
+    /// Misskey 2024.11.0 and later drop them from the token without a word; older ones and
+    /// Sharkey keep them, unused.
     PermissionsTooNew {
         software: &'a Software,
         names: Vec<&'a str>,

@@ -149,9 +149,9 @@ async fn prepare_login(
                 .as_ref()
                 .map(|(_, certs)| certs.as_slice())
                 .unwrap_or(&[]);
-            let instance = miauth::handle::resolve(&handle, roots).await?;
-            reporter.say(&format!("{handle} lives on {instance}."));
-            instance
+            let located = miauth::handle::resolve(&handle, roots).await?;
+            reporter.say(&located.to_string());
+            located.instance
         }
         None => Instance::parse(instance)?,
     };

@@ -153,7 +153,7 @@ impl Reporter {
             }
             Progress::PermissionsTooNew { software, names } => {
                 self.say_always(&format!(
-                    "miauth: warning: {} predates {}; the server will drop {} without a word.",
+                    "miauth: warning: {} predates {}; the token will not be able to use {} there.",
                     clean(&software.to_string()),
                     names.join(", "),
                     if names.len() == 1 { "it" } else { "them" }

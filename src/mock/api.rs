@@ -1,12 +1,12 @@
-//! The fake instance's API: the check endpoint, `/api/meta`, `/api/i`, nodeinfo, WebFinger
-//! and host-meta.
+//! The fake instance's API: the check endpoint, `/api/meta`, `/api/i`, `/api/users/show`,
+//! nodeinfo, WebFinger and host-meta.
 //!
 //! Answers are those recorded from Misskey 2025.11.1 (`observed-misskey-2025.11.1.md`):
 //! the check is POST only, always 200 with `{"ok":false}` unless a token is waiting, hands each
 //! token out once, rejects an empty body sent as JSON with 400, and does not route a session
 //! longer than 100 characters. Reading the token and marking it fetched are two steps, as on
 //! the real server, so two checks at once may both be handed it. With federation off, nodeinfo's
-//! index, WebFinger and host-meta answer 403 with an empty body.
+//! index, WebFinger and host-meta answer 403 with an empty body, while the API still answers.
 
 use std::sync::Arc;
 
@@ -476,6 +476,11 @@ pub(super) async fn nodeinfo(
     if version != "2.1" && version != "2.0" {
         return not_found().await;
     }
+    let mut metadata = json!({"nodeName": "miauth fake instance"});
+    // Only CherryPick names its Misskey base; Misskey and Sharkey have no such key.
+    if let Some(based) = &state.config.based_misskey_version {
+        metadata["basedMisskeyVersion"] = json!(based);
+    }
     api_json(
         StatusCode::OK,
         json!({
@@ -485,10 +490,7 @@ pub(super) async fn nodeinfo(
             "services": {"inbound": [], "outbound": []},
             "openRegistrations": false,
             "usage": {"users": {"total": 1}},
-            "metadata": {
-                "nodeName": "miauth fake instance",
-                "basedMisskeyVersion": state.config.based_misskey_version,
-            },
+            "metadata": metadata,
         }),
     )
 }
@@ -543,6 +545,70 @@ pub(super) async fn host_meta(State(state): State<Arc<MockState>>) -> Response {
         ),
     )
         .into_response()
+}
+
+/// `POST /api/users/show` for a local account by `username` (no credential needed): the public
+/// user object, or 404 `NO_SUCH_USER`. Like Misskey, the username is trimmed and matched
+/// without case; a `host` names a remote account, which a server with federation off cannot
+/// fetch.
+pub(super) async fn users_show(
+    State(state): State<Arc<MockState>>,
+    method: Method,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    if !state.config.misskey_api {
+        return not_found().await;
+    }
+    if method != Method::POST {
+        return unknown_endpoint();
+    }
+    if let Some(problem) = body_problem(&headers, &body) {
+        return problem;
+    }
+    let params = serde_json::from_slice::<Value>(&body).unwrap_or_else(|_| json!({}));
+    let Some(username) = params.get("username").and_then(Value::as_str) else {
+        return api_json(
+            StatusCode::BAD_REQUEST,
+            json!({"error": {
+                "message": "Invalid param.",
+                "code": "INVALID_PARAM",
+                "id": "3d81ceae-475f-4600-b2a8-2bc116157532",
+                "kind": "client",
+                "info": {"param": "#/anyOf", "reason": "must match a schema in anyOf"},
+            }}),
+        );
+    };
+    let own_host = state
+        .base_url
+        .split_once("://")
+        .map_or("", |(_, authority)| authority);
+    match params.get("host").and_then(Value::as_str) {
+        Some(host) if !host.eq_ignore_ascii_case(own_host) => {
+            return api_json(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                json!({"error": {
+                    "message": "Failed to resolve remote user.",
+                    "code": "FAILED_TO_RESOLVE_REMOTE_USER",
+                    "id": "ef7b9be4-9cba-4e6f-ab41-90ed171c7d3c",
+                    "kind": "server",
+                }}),
+            );
+        }
+        _ => {}
+    }
+    if !username.trim().eq_ignore_ascii_case(&state.config.username) {
+        return api_json(
+            StatusCode::NOT_FOUND,
+            json!({"error": {
+                "message": "No such user.",
+                "code": "NO_SUCH_USER",
+                "id": "4362f8dc-731f-4ad8-a694-be5a88922a24",
+                "kind": "client",
+            }}),
+        );
+    }
+    api_json(StatusCode::OK, user_json(&state))
 }
 
 /// Anything else.

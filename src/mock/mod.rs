@@ -1,7 +1,7 @@
 //! A fake Misskey instance, faithful to how real servers answer MiAuth, quirks included.
 //!
 //! It serves the consent page `/miauth/{session}` (Accept and Deny), the check endpoint with its
-//! exact semantics, `/api/meta`, `/api/i` and nodeinfo, on loopback. Tests use it through
+//! exact semantics, `/api/meta`, `/api/i`, `/api/users/show` and nodeinfo, on loopback. Tests use it through
 //! [`MockServer`], users through `miauth mock`, newcomers through `miauth demo`. Behaviours of
 //! other versions and forks come with [`MockConfig::dressed_as`] or one by one with [`Quirks`].
 //! Like a real server it lets two checks at once hand out the same token, and it records each
@@ -407,6 +407,7 @@ fn router(state: Arc<MockState>) -> Router {
         .route("/nodeinfo/{version}", get(api::nodeinfo))
         .route("/.well-known/webfinger", get(api::webfinger))
         .route("/.well-known/host-meta", get(api::host_meta))
+        .route("/api/users/show", any(api::users_show))
         .fallback(api::not_found)
         .with_state(state)
 }

@@ -1,6 +1,7 @@
 //! The fake instance dressed as an older Misskey or a fork behaves as that server does, and a
 //! whole login copes: unknown permission names kept, the callback built by concatenation, and
-//! a redirect after a failed token creation.
+//! a redirect after a failed token creation, and a warning about permission names newer than
+//! the Misskey a server follows.
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -9,6 +10,67 @@ use miauth::mock::{Choice, MockConfig, ScriptedBrowser};
 use miauth::{Error, Permissions, Progress};
 
 use crate::support::{accept_in_browser, assert_issued, login_to, mock, query_param, session_of};
+
+/// Logs in to `config` asking for `asked`, the user accepting; returns the credentials and the
+/// names the login warned were too new for the server, if it warned.
+async fn login_warned(
+    config: MockConfig,
+    asked: &str,
+) -> (
+    miauth::Credentials,
+    Option<Vec<String>>,
+    miauth::mock::MockServer,
+) {
+    let server = mock(config).await;
+    let warned = Arc::new(Mutex::new(None));
+    let sink = warned.clone();
+    let creds = login_to(&server)
+        .permissions(Permissions::resolve([asked], false).unwrap())
+        .browser(Arc::new(ScriptedBrowser::new(Choice::Accept)))
+        .on_progress(Arc::new(move |step: &Progress<'_>| {
+            if let Progress::PermissionsTooNew { names, .. } = step {
+                *sink.lock().unwrap() = Some(names.iter().map(|n| (*n).to_owned()).collect());
+            }
+        }))
+        .run()
+        .await
+        .unwrap();
+    let warned = warned.lock().unwrap().clone();
+    (creds, warned, server)
+}
+
+#[tokio::test]
+async fn sharkey_2023_11_2_is_warned_about_names_it_would_keep_unused() {
+    let (creds, warned, server) = login_warned(
+        MockConfig::dressed_as("sharkey", "2023.11.2"),
+        "read:account,read:chat,write:admin:roles",
+    )
+    .await;
+    assert_eq!(
+        warned,
+        Some(vec!["read:chat".to_owned(), "write:admin:roles".to_owned()])
+    );
+    // Its page does not drop them: the token records names no endpoint of that version uses.
+    assert_eq!(
+        server.granted_permissions(creds.token.expose()).unwrap(),
+        vec!["read:account", "read:chat", "write:admin:roles"]
+    );
+}
+
+#[tokio::test]
+async fn forks_with_numbers_of_their_own_are_warned_only_by_the_base_they_name() {
+    let asked = "read:account,read:chat,read:admin:meta";
+    for (name, version) in [("firefish", "1.0.5"), ("iceshrimp", "2023.12.11")] {
+        let (_, warned, _) = login_warned(MockConfig::dressed_as(name, version), asked).await;
+        assert_eq!(warned, None, "{name} {version}");
+    }
+    let cherrypick = MockConfig {
+        based_misskey_version: Some("2024.11.0".into()),
+        ..MockConfig::dressed_as("cherrypick", "4.14.0")
+    };
+    let (_, warned, _) = login_warned(cherrypick, asked).await;
+    assert_eq!(warned, Some(vec!["read:chat".to_owned()]));
+}
 
 #[tokio::test]
 async fn an_old_misskey_keeps_an_unknown_permission_in_the_token_and_a_new_one_drops_it() {

@@ -250,6 +250,91 @@ async fn federation_off_answers_403_empty_for_nodeinfo_webfinger_and_host_meta()
 }
 
 #[tokio::test]
+async fn users_show_finds_the_local_account_without_regard_to_case_even_with_federation_off() {
+    let server = mock(MockConfig::default().with_quirks(Quirks::federation_off())).await;
+    let c = http();
+    let show = format!("{}/api/users/show", server.base_url());
+    let post = |body: &'static str| {
+        c.post(&show)
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+    };
+    for body in [
+        r#"{"username":"alice"}"#,
+        r#"{"username":" Alice ","host":null}"#,
+    ] {
+        let (status, user) = json_of(post(body).await.unwrap()).await;
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(user["username"], "alice", "{body}");
+        assert_eq!(user["host"], Value::Null, "{body}");
+    }
+    assert_eq!(
+        json_of(post(r#"{"username":"nobody"}"#).await.unwrap()).await,
+        (
+            404,
+            json!({"error": {
+                "message": "No such user.",
+                "code": "NO_SUCH_USER",
+                "id": "4362f8dc-731f-4ad8-a694-be5a88922a24",
+                "kind": "client",
+            }})
+        )
+    );
+    let (status, error) = json_of(post("{}").await.unwrap()).await;
+    assert_eq!(
+        (status, &error["error"]["code"]),
+        (400, &json!("INVALID_PARAM"))
+    );
+    let (status, error) = json_of(
+        post(r#"{"username":"alice","host":"elsewhere.example"}"#)
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(
+        (status, &error["error"]["code"]),
+        (500, &json!("FAILED_TO_RESOLVE_REMOTE_USER"))
+    );
+    let (status, error) = json_of(post("").await.unwrap()).await;
+    assert_eq!(
+        (status, &error["code"]),
+        (400, &json!("FST_ERR_CTP_EMPTY_JSON_BODY"))
+    );
+    let (status, error) = json_of(c.get(&show).send().await.unwrap()).await;
+    assert_eq!(
+        (status, &error["error"]["code"]),
+        (404, &json!("UNKNOWN_API_ENDPOINT"))
+    );
+}
+
+#[tokio::test]
+async fn sharkey_names_only_its_own_version_in_nodeinfo_and_meta() {
+    let server = mock(MockConfig::dressed_as("sharkey", "2023.11.2")).await;
+    let c = http();
+    let base = server.base_url();
+    let (_, info) = json_of(c.get(format!("{base}/nodeinfo/2.1")).send().await.unwrap()).await;
+    assert_eq!(
+        info["software"],
+        json!({"name": "sharkey", "version": "2023.11.2"})
+    );
+    assert!(
+        info["metadata"].get("basedMisskeyVersion").is_none(),
+        "{info}"
+    );
+    let r = c
+        .post(format!("{base}/api/meta"))
+        .header("content-type", "application/json")
+        .body("{}")
+        .send()
+        .await
+        .unwrap();
+    let (_, meta) = json_of(r).await;
+    assert_eq!(meta["version"], "2023.11.2");
+    assert_eq!(meta["features"]["miauth"], true);
+}
+
+#[tokio::test]
 async fn with_federation_on_host_meta_points_to_webfinger() {
     let server = mock(MockConfig::default()).await;
     let r = http()
