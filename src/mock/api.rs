@@ -127,6 +127,7 @@ pub(super) async fn check(
         return problem;
     }
     let started = Instant::now();
+    state.check_arrived();
     let answer = match state.next_fault() {
         Some(CheckFault::ServiceUnavailableHtml) => (
             StatusCode::SERVICE_UNAVAILABLE,

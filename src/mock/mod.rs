@@ -17,7 +17,7 @@ use std::time::Instant;
 
 use axum::Router;
 use axum::routing::{any, get};
-use tokio::sync::oneshot;
+use tokio::sync::{oneshot, watch};
 use tokio::task::JoinHandle;
 
 pub use browser::{Choice, Journey, ScriptedBrowser, Visit};
@@ -229,6 +229,14 @@ struct Records {
     faults: VecDeque<CheckFault>,
 }
 
+/// How many check requests have arrived so far, and how many of them have been answered;
+/// tests wait on these instead of on the clock.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct CheckCount {
+    arrived: usize,
+    answered: usize,
+}
+
 /// When one check request arrived and when its answer was ready.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct CheckSpan {
@@ -241,6 +249,7 @@ pub(crate) struct MockState {
     config: MockConfig,
     base_url: String,
     records: Mutex<Records>,
+    checks: watch::Sender<CheckCount>,
 }
 
 impl MockState {
@@ -287,11 +296,17 @@ impl MockState {
         self.records().faults.pop_front()
     }
 
+    /// A check request reached the endpoint (its answer may still be on the way).
+    fn check_arrived(&self) {
+        self.checks.send_modify(|c| c.arrived += 1);
+    }
+
     fn record_check(&self, started: Instant) {
         self.records().checks.push(CheckSpan {
             started,
             answered: Instant::now(),
         });
+        self.checks.send_modify(|c| c.answered += 1);
     }
 
     /// Hands out the oldest unfetched token of `session`, once.
@@ -351,6 +366,7 @@ impl MockServer {
             config,
             base_url: format!("http://{local}"),
             records: Mutex::new(records),
+            checks: watch::Sender::new(CheckCount::default()),
         });
         let app = router(state.clone());
         let (tx, rx) = oneshot::channel::<()>();
@@ -399,6 +415,20 @@ impl MockServer {
     /// When each check request arrived and was answered, in order of answer.
     pub fn check_spans(&self) -> Vec<CheckSpan> {
         self.state.records().checks.clone()
+    }
+
+    /// Waits until `n` check requests have reached the check endpoint, answered or not.
+    pub async fn checks_arrived(&self, n: usize) {
+        let mut counts = self.state.checks.subscribe();
+        // The sender lives as long as `self`, so this ends only when the count is reached.
+        let _ = counts.wait_for(|c| c.arrived >= n).await;
+    }
+
+    /// Waits until `n` check requests have been answered (as [`MockServer::check_spans`]
+    /// records them).
+    pub async fn checks_answered(&self, n: usize) {
+        let mut counts = self.state.checks.subscribe();
+        let _ = counts.wait_for(|c| c.answered >= n).await;
     }
 
     /// Stops serving.
