@@ -93,7 +93,11 @@ mod tests {
     #[test]
     fn browser_command_gets_the_url_as_its_argument() {
         let dir = tempfile::tempdir().unwrap();
+        // A named pipe: reading it ends once the command has written its arguments and closed it,
+        // however long it takes to start.
         let out = dir.path().join("args");
+        let made = Command::new("mkfifo").arg(&out).status().unwrap();
+        assert!(made.success());
         let script = dir.path().join("fake-browser");
         std::fs::write(
             &script,
@@ -104,14 +108,12 @@ mod tests {
         std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
         let url = "https://misskey.io/miauth/x?name=a%20b";
         run_browser_command(&format!("{} --flag", script.display()), url).unwrap();
-        let mut got = String::new();
-        for _ in 0..100 {
-            got = std::fs::read_to_string(&out).unwrap_or_default();
-            if got.lines().count() == 2 {
-                break;
-            }
-            std::thread::sleep(std::time::Duration::from_millis(20));
-        }
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || tx.send(std::fs::read_to_string(&out)));
+        let got = rx
+            .recv_timeout(std::time::Duration::from_secs(30))
+            .expect("the command writes its arguments within 30 s")
+            .unwrap();
         assert_eq!(got, format!("--flag\n{url}\n"));
     }
 

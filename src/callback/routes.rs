@@ -322,12 +322,21 @@ mod tests {
             .unwrap()
     }
 
+    /// A request that should have been refused but reached the flow waits for an outcome
+    /// no one sends: the timeout turns that into a failure instead of a hang.
+    const NO_HANG: std::time::Duration = std::time::Duration::from_secs(10);
+
     async fn send(router: Router, req: Request<Body>) -> (StatusCode, HeaderMap, String) {
-        let res = router.oneshot(req).await.unwrap();
-        let status = res.status();
-        let headers = res.headers().clone();
-        let body = res.into_body().collect().await.unwrap().to_bytes();
-        (status, headers, String::from_utf8_lossy(&body).into_owned())
+        let uri = req.uri().clone();
+        tokio::time::timeout(NO_HANG, async {
+            let res = router.oneshot(req).await.unwrap();
+            let status = res.status();
+            let headers = res.headers().clone();
+            let body = res.into_body().collect().await.unwrap().to_bytes();
+            (status, headers, String::from_utf8_lossy(&body).into_owned())
+        })
+        .await
+        .unwrap_or_else(|_| panic!("no answer to {uri} within {NO_HANG:?}"))
     }
 
     const CB: &str = "/cb/00112233445566778899aabbccddeeff";
@@ -466,16 +475,26 @@ mod tests {
     #[tokio::test]
     async fn prefetches_and_unknown_outcome_pages_have_no_effect() {
         let (state, mut rx) = state();
-        for header_name in ["sec-purpose", "purpose"] {
+        // Every header a browser marks a speculative load with, each value it uses.
+        let prefetches = [
+            ("sec-purpose", "prefetch"),
+            ("sec-purpose", "prefetch;prerender"),
+            ("purpose", "prefetch"),
+            ("x-purpose", "preview"),
+            ("x-moz", "prefetch"),
+        ];
+        for (name, value) in prefetches {
             let mut req = request(
                 Method::GET,
                 &format!("{CB}?session=our-session"),
                 "127.0.0.1:4000",
             );
             req.headers_mut()
-                .insert(header_name, HeaderValue::from_static("prefetch"));
-            let (status, _, _) = send(router(state.clone()), req).await;
-            assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{header_name}");
+                .insert(name, HeaderValue::from_static(value));
+            let (status, _, body) = send(router(state.clone()), req).await;
+            assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{name}: {value}");
+            assert_eq!(body, "prefetch refused", "{name}: {value}");
+            assert!(rx.try_recv().is_err(), "{name}: {value} reached the flow");
         }
         let (status, _, _) = send(
             router(state.clone()),
@@ -484,6 +503,7 @@ mod tests {
         .await;
         assert_eq!(status, StatusCode::NOT_FOUND);
         assert!(rx.try_recv().is_err(), "no request may reach the flow");
+        assert!(state.results.all_shown(), "no outcome page is owed");
     }
 
     #[tokio::test]
@@ -519,10 +539,13 @@ mod tests {
                     return false;
                 };
                 let call = router(state).oneshot(req);
-                tokio::select! {
-                    _ = call => rx.try_recv().is_ok(),
-                    hit = rx.recv() => hit.is_some(),
-                }
+                let reached = async {
+                    tokio::select! {
+                        _ = call => rx.try_recv().is_ok(),
+                        hit = rx.recv() => hit.is_some(),
+                    }
+                };
+                tokio::time::timeout(NO_HANG, reached).await.expect("an answer or a hit")
             });
             proptest::prop_assert_eq!(reached, expect_hit);
         }

@@ -352,6 +352,13 @@ impl MockServer {
         self.state.wait_until(|r| r.checks.len() >= n).await;
     }
 
+    /// Waits until at least `n` check requests have been answered.
+    pub async fn wait_for_answers(&self, n: usize) {
+        self.state
+            .wait_until(|r| r.checks.iter().filter(|c| c.answered.is_some()).count() >= n)
+            .await;
+    }
+
     /// Waits until `n` checks are held open by [`CheckFault::Hold`] at once.
     pub async fn wait_for_held(&self, n: usize) {
         self.state.wait_until(|r| r.held >= n).await;

@@ -36,7 +36,8 @@ async fn no_callback_login_is_approved_elsewhere_and_found_by_polling() {
     ]);
     let url = run.authorization_url().await;
     assert_eq!(query_param(&url, "callback"), None, "{url}");
-    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    // Approved once a poll has found nothing, as a user who takes a while would.
+    server.wait_for_answers(1).await;
     let token = server.approve(&session_of(&url)).unwrap();
     let done = run.finish().await;
     assert_eq!(done.code, Some(0), "{}", done.stderr);
@@ -58,7 +59,8 @@ async fn events_stream_authorize_waiting_and_one_success() {
         "--events",
     ]);
     let url = run.authorization_url().await;
-    tokio::time::sleep(std::time::Duration::from_millis(2500)).await;
+    // A poll that finds nothing gives a `waiting` event; approve only after one.
+    server.wait_for_answers(1).await;
     let token = server.approve(&session_of(&url)).unwrap();
     let done = run.finish().await;
     assert_eq!(done.code, Some(0), "{}", done.stderr);
@@ -88,6 +90,7 @@ async fn events_end_with_one_error_at_the_deadline() {
         "login",
         server.base_url(),
         "--no-browser",
+        "--skip-detect",
         "--timeout",
         "1s",
         "--events",
@@ -188,8 +191,8 @@ async fn off_a_terminal_stderr_has_no_escape_sequences_and_trouble_is_reported()
         "1s",
         "-v",
     ]);
+    // The first two checks meet the faults whenever the approval comes.
     let url = run.authorization_url().await;
-    tokio::time::sleep(std::time::Duration::from_millis(2500)).await;
     server.approve(&session_of(&url)).unwrap();
     let done = run.finish().await;
     assert_eq!(done.code, Some(0), "{}", done.stderr);
@@ -222,6 +225,7 @@ async fn qr_forces_a_code_of_the_url_even_off_a_terminal() {
         "login",
         server.base_url(),
         "--no-browser",
+        "--skip-detect",
         "--timeout",
         "1s",
         "--qr",
@@ -240,15 +244,17 @@ async fn qr_forces_a_code_of_the_url_even_off_a_terminal() {
 #[tokio::test]
 async fn a_late_approval_found_at_the_deadline_is_delivered() {
     let server = mock(MockConfig::default()).await;
-    // Beside a callback the background poll comes every 3 × 1 s: none before the 2 s deadline.
+    // Beside a callback the background poll comes every 3 × 1 min: none before the 5 s
+    // deadline, which the approval (made as soon as the URL shows) comes well before.
     let mut run = spawn_miauth(&[
         "login",
         server.base_url(),
         "--no-browser",
+        "--skip-detect",
         "--poll-interval",
-        "1s",
+        "1m",
         "--timeout",
-        "2s",
+        "5s",
     ]);
     let url = run.authorization_url().await;
     let token = server.approve(&session_of(&url)).unwrap();
@@ -345,8 +351,7 @@ async fn a_closed_stdout_for_the_final_event_is_exit_5_not_success() {
         .await
         .unwrap()
         .unwrap();
-    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    let stderr = run.stderr.lock().unwrap().clone();
+    let stderr = run.stderr_to_end().await;
     assert_eq!(status.code(), Some(5), "{stderr}");
     assert!(stderr.contains("cannot write standard output"), "{stderr}");
 }

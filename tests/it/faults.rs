@@ -8,7 +8,7 @@ use miauth::browser::NoBrowser;
 use miauth::mock::{CheckFault, MockConfig, MockServer};
 use miauth::{Error, Progress};
 
-use crate::support::{assert_issued, login_to, mock, session_of, spawn_miauth};
+use crate::support::{Steps, UrlToTest, assert_issued, login_to, mock, session_of, spawn_miauth};
 
 /// Logs in without a callback, polling every second, approved as soon as the URL is known;
 /// the first check meets `fault`; the wait ends after `timeout`. Returns the result and the
@@ -24,7 +24,9 @@ async fn poll_through(
     let server = Arc::new(mock(MockConfig::default().with_check_faults(vec![fault])).await);
     let troubles = Arc::new(Mutex::new(Vec::new()));
     let (sink, approver) = (troubles.clone(), server.clone());
+    // Detection stays out: its requests would share the short request timeout.
     let result = login_to(&server)
+        .skip_detect()
         .without_callback()
         .poll_interval(Duration::from_secs(1))
         .request_timeout(Duration::from_secs(2))
@@ -132,17 +134,28 @@ async fn a_check_that_never_answers_ends_at_most_five_seconds_after_the_deadline
         MockConfig::default().with_check_faults(vec![CheckFault::NeverEnds, CheckFault::NeverEnds]),
     )
     .await;
-    let started = Instant::now();
+    let last_check = Arc::new(Mutex::new(None));
+    let sink = last_check.clone();
     let err = login_to(&server)
+        .skip_detect()
         .without_callback()
         .poll_interval(Duration::from_secs(1))
         .timeout(Duration::from_secs(2))
         .browser(Arc::new(NoBrowser))
+        .on_progress(Arc::new(move |step: &Progress<'_>| {
+            if let Progress::LastCheck = step {
+                *sink.lock().unwrap() = Some(Instant::now());
+            }
+        }))
         .run()
         .await
         .unwrap_err();
-    let took = started.elapsed();
-    assert!(took < Duration::from_secs(8), "took {took:?}");
+    // Without the limit the hanging check would last the 30 s request timeout.
+    let took = last_check.lock().unwrap().unwrap().elapsed();
+    assert!(
+        took < Duration::from_secs(10),
+        "the last check took {took:?}"
+    );
     let Error::Deadline { answer_lost, .. } = err else {
         panic!("{err:?}")
     };
@@ -201,31 +214,31 @@ async fn a_check_that_may_have_taken_the_token_after_the_callback_is_not_repeate
 
 #[tokio::test]
 async fn a_browser_that_comes_back_while_the_wait_ends_still_gets_its_page() {
-    // The deadline passes at 1 s; its last check finds nothing yet, and its answer takes
-    // 1.5 s to arrive. The browser comes back during it: the callback waits in the queue,
-    // and must still be answered with how the login ended.
-    let server = Arc::new(
-        mock(
-            MockConfig::default()
-                .with_check_faults(vec![CheckFault::Slow(Duration::from_millis(1500))]),
-        )
-        .await,
+    // The deadline passes at 1 s, before any poll; its last check finds nothing yet (the
+    // answer is decided as the check arrives, as on a real server) and takes 3.5 s to arrive,
+    // within the 5 s limit. The user accepts once it has begun: the callback waits in the
+    // queue, and must still be answered with how the login ended.
+    let server = mock(
+        MockConfig::default()
+            .with_check_faults(vec![CheckFault::Slow(Duration::from_millis(3500))]),
+    )
+    .await;
+    let (to_test, mut urls) = UrlToTest::new();
+    let (observer, mut steps) = Steps::observe();
+    let login = tokio::spawn(
+        login_to(&server)
+            .skip_detect()
+            .timeout(Duration::from_secs(1))
+            .poll_interval(Duration::from_secs(1))
+            .browser(Arc::new(to_test))
+            .on_progress(observer)
+            .run(),
     );
-    let browser = Arc::new(miauth::mock::ScriptedBrowser::new(
-        miauth::mock::Choice::Accept,
-    ));
-    let late = AfterFirstCheck {
-        server: server.clone(),
-        inner: browser.clone(),
-    };
-    let started = Instant::now();
-    let err = login_to(&server)
-        .timeout(Duration::from_secs(1))
-        .poll_interval(Duration::from_secs(1))
-        .browser(Arc::new(late))
-        .run()
-        .await
-        .unwrap_err();
+    let url = urls.recv().await.unwrap();
+    steps.until("LastCheck").await;
+    let browser = miauth::mock::ScriptedBrowser::new(miauth::mock::Choice::Accept);
+    miauth::browser::Browser::open(&browser, &url).unwrap();
+    let err = login.await.unwrap().unwrap_err();
     assert!(
         matches!(
             err,
@@ -241,28 +254,6 @@ async fn a_browser_that_comes_back_while_the_wait_ends_still_gets_its_page() {
         journey.last().unwrap().body.contains("did not complete"),
         "{journey:?}"
     );
-    assert!(
-        started.elapsed() < Duration::from_secs(5),
-        "{:?}",
-        started.elapsed()
-    );
-}
-
-/// Opens the URL in a scripted browser once the fake instance has seen a check.
-struct AfterFirstCheck {
-    server: Arc<MockServer>,
-    inner: Arc<miauth::mock::ScriptedBrowser>,
-}
-
-impl miauth::browser::Browser for AfterFirstCheck {
-    fn open(&self, url: &str) -> Result<(), String> {
-        let (url, server, inner) = (url.to_owned(), self.server.clone(), self.inner.clone());
-        tokio::spawn(async move {
-            server.wait_for_checks(1).await;
-            inner.open(&url).unwrap();
-        });
-        Ok(())
-    }
 }
 
 #[tokio::test]
@@ -297,7 +288,6 @@ async fn a_refused_check_after_the_callback_is_retried_soon_while_the_browser_wa
     let browser = Arc::new(miauth::mock::ScriptedBrowser::new(
         miauth::mock::Choice::Accept,
     ));
-    let started = Instant::now();
     let creds = login_to(&server)
         .browser(browser.clone())
         .timeout(Duration::from_secs(30))
@@ -305,10 +295,13 @@ async fn a_refused_check_after_the_callback_is_retried_soon_while_the_browser_wa
         .await
         .unwrap();
     assert_issued(&server, &creds);
+    // The retry comes within 2 s; the background pace would have made it 9 s or more.
+    let spans = server.check_spans();
+    assert_eq!(spans.len(), 2, "{spans:?}");
+    let retry_after = spans[1].started.duration_since(spans[0].answered.unwrap());
     assert!(
-        started.elapsed() < Duration::from_secs(6),
-        "{:?}",
-        started.elapsed()
+        retry_after < Duration::from_secs(8),
+        "retried only after {retry_after:?}"
     );
     let journey = browser.journeys().await.remove(0).unwrap();
     assert!(journey.last().unwrap().body.contains("You are logged in"));
@@ -352,52 +345,34 @@ async fn an_answer_lost_after_the_token_was_spent_is_named_not_blamed_on_the_ser
     );
 
     // A callback after such a loss: the check finds nothing, and the lost answer is named.
+    // Approved at once; the background poll (every 3 s) spends the token and loses the answer;
+    // then the browser comes back.
     let server =
         mock(MockConfig::default().with_check_faults(vec![CheckFault::SpendThen502])).await;
-    let (session_tx, session_rx) = std::sync::mpsc::channel::<String>();
-    let browser = Arc::new(DelayedAccept {
-        delay: Duration::from_millis(1800),
-        sessions: Mutex::new(Some(session_tx)),
-    });
+    let (to_test, mut urls) = UrlToTest::new();
+    let (observer, mut steps) = Steps::observe();
     let login = login_to(&server)
         .skip_detect()
         .poll_interval(Duration::from_secs(1))
         .timeout(Duration::from_secs(20))
-        .browser(browser);
+        .browser(Arc::new(to_test))
+        .on_progress(observer);
     let task = tokio::spawn(login.run());
-    let session = tokio::task::spawn_blocking(move || session_rx.recv().unwrap())
-        .await
-        .unwrap();
+    let url = urls.recv().await.unwrap();
+    let session = session_of(&url);
     server.approve(&session).unwrap();
+    steps.until("Trouble").await;
+    let callback = crate::support::query_param(&url, "callback").unwrap();
+    let came_back = tokio::spawn(async move {
+        let http = reqwest::Client::builder().no_proxy().build().unwrap();
+        http.get(format!("{callback}?session={session}"))
+            .send()
+            .await
+            .map(|r| r.status().as_u16())
+    });
     let err = task.await.unwrap().unwrap_err();
     assert!(matches!(err, Error::CheckAnswerLost { .. }), "{err:?}");
-}
-
-/// Reports the session at once; after `delay` plays the browser coming back from an approval
-/// made earlier (whose token the background poll, every 3 s, has spent and lost by then).
-struct DelayedAccept {
-    delay: Duration,
-    sessions: Mutex<Option<std::sync::mpsc::Sender<String>>>,
-}
-
-impl miauth::browser::Browser for DelayedAccept {
-    fn open(&self, url: &str) -> Result<(), String> {
-        let session = session_of(url);
-        if let Some(tx) = self.sessions.lock().unwrap().take() {
-            tx.send(session.clone()).unwrap();
-        }
-        let callback = crate::support::query_param(url, "callback").unwrap();
-        let delay = self.delay;
-        tokio::spawn(async move {
-            tokio::time::sleep(delay + Duration::from_secs(2)).await;
-            let http = reqwest::Client::builder().no_proxy().build().unwrap();
-            let _ = http
-                .get(format!("{callback}?session={session}"))
-                .send()
-                .await;
-        });
-        Ok(())
-    }
+    assert_eq!(came_back.await.unwrap().unwrap(), 200, "the outcome page");
 }
 
 #[tokio::test]
@@ -407,23 +382,19 @@ async fn ctrl_c_while_the_token_is_confirmed_delivers_it_unconfirmed() {
         ..MockConfig::default()
     })
     .await;
-    let mut run = spawn_miauth(&["login", server.base_url(), "--no-browser"]);
+    // -v logs the token's arrival (not the token), the moment to press Ctrl-C.
+    let mut run = spawn_miauth(&["login", server.base_url(), "--no-browser", "-v"]);
     let url = run.authorization_url().await;
     let browser = miauth::mock::ScriptedBrowser::new(miauth::mock::Choice::Accept);
     miauth::browser::Browser::open(&browser, &url).unwrap();
     // The token is fetched at once; /api/i then takes 20 s.
-    for _ in 0..50 {
-        if !server.check_spans().is_empty() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    run.line_where("the token's arrival", |l| l.contains("token received"))
+        .await;
     let started = Instant::now();
     run.signal("INT");
     let done = run.finish().await;
     assert!(
-        started.elapsed() < Duration::from_secs(5),
+        started.elapsed() < Duration::from_secs(10),
         "{:?}",
         started.elapsed()
     );

@@ -6,7 +6,9 @@ use std::time::Duration;
 use miauth::mock::{Choice, MockConfig, ScriptedBrowser};
 use miauth::{Error, Permissions, Progress};
 
-use crate::support::{StrayThenReal, assert_issued, login_to, mock, query_param, session_of};
+use crate::support::{
+    Steps, StrayThenReal, assert_issued, login_to, mock, query_param, session_of, step_name,
+};
 
 /// Captures the authorisation URL the flow reports.
 fn url_catcher() -> (miauth::Observer, Arc<Mutex<Option<String>>>) {
@@ -122,11 +124,80 @@ async fn stray_requests_before_the_real_callback_do_not_end_the_login() {
     assert!(journey.last().unwrap().body.contains("You are logged in"));
 }
 
+/// A browser that first prefetches the callback with our session, as a browser's speculative
+/// load would, then lets a scripted user approve.
+struct PrefetchThenReal {
+    real: Arc<ScriptedBrowser>,
+    /// The status and body the prefetch got.
+    prefetched: Arc<Mutex<Option<(u16, String)>>>,
+}
+
+impl miauth::browser::Browser for PrefetchThenReal {
+    fn open(&self, url: &str) -> Result<(), String> {
+        let callback = query_param(url, "callback").ok_or("no callback in the URL")?;
+        let (real, prefetched, url) = (self.real.clone(), self.prefetched.clone(), url.to_owned());
+        tokio::spawn(async move {
+            let http = reqwest::Client::builder().no_proxy().build().unwrap();
+            let answer = http
+                .get(format!("{callback}?session={}", session_of(&url)))
+                .header("Sec-Purpose", "prefetch")
+                .send()
+                .await
+                .unwrap();
+            let status = answer.status().as_u16();
+            *prefetched.lock().unwrap() = Some((status, answer.text().await.unwrap()));
+            real.open(&url).unwrap();
+        });
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn a_prefetch_of_the_callback_before_the_real_visit_does_not_spend_the_login() {
+    let server = mock(MockConfig::default()).await;
+    let browser = Arc::new(PrefetchThenReal {
+        real: Arc::new(ScriptedBrowser::new(Choice::Accept)),
+        prefetched: Arc::new(Mutex::new(None)),
+    });
+    let callbacks = Arc::new(Mutex::new(0));
+    let counter = callbacks.clone();
+    // No background poll: every check is one a callback caused.
+    let creds = login_to(&server)
+        .poll_interval(Duration::from_secs(3600))
+        .browser(browser.clone())
+        .on_progress(Arc::new(move |step: &Progress<'_>| {
+            if step_name(step) == "CallbackReceived" {
+                *counter.lock().unwrap() += 1;
+            }
+        }))
+        .run()
+        .await
+        .unwrap();
+    assert_issued(&server, &creds);
+    let (status, body) = browser.prefetched.lock().unwrap().clone().unwrap();
+    assert_eq!(status, 503, "{body}");
+    assert!(body.contains("prefetch refused"), "{body}");
+    assert_eq!(
+        *callbacks.lock().unwrap(),
+        1,
+        "only the real visit reaches the login"
+    );
+    assert_eq!(
+        server.check_spans().len(),
+        1,
+        "the prefetch caused no check"
+    );
+    let journey = browser.real.journeys().await.remove(0).unwrap();
+    assert!(journey.last().unwrap().body.contains("You are logged in"));
+}
+
 #[tokio::test]
 async fn a_denial_ends_at_the_deadline_with_its_own_error() {
     let server = mock(MockConfig::default()).await;
     let browser = Arc::new(ScriptedBrowser::new(Choice::Deny));
+    // The deadline is what this is about: detection stays out of it.
     let err = login_to(&server)
+        .skip_detect()
         .timeout(Duration::from_millis(800))
         .browser(browser.clone())
         .run()
@@ -173,7 +244,10 @@ async fn an_approval_that_arrives_without_a_callback_is_found_by_the_last_check(
             approver.approve(&session_of(url.as_str())).unwrap();
         }
     });
+    // Detection stays out of the short deadline; the approval precedes the wait, so however
+    // late the wait starts, its last check finds it.
     let creds = login_to(&server)
+        .skip_detect()
         .timeout(Duration::from_millis(300))
         .browser(Arc::new(miauth::browser::NoBrowser))
         .on_progress(observer_and_approve)
@@ -188,20 +262,27 @@ async fn an_approval_that_arrives_without_a_callback_is_found_by_the_last_check(
 async fn cancelling_ends_the_wait_after_one_last_check() {
     let server = mock(MockConfig::default()).await;
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let (observer, mut steps) = Steps::observe();
+    // No background poll can come between the cancellation and the last check.
     let task = tokio::spawn(
         login_to(&server)
+            .poll_interval(Duration::from_secs(3600))
             .browser(Arc::new(miauth::browser::NoBrowser))
+            .on_progress(observer)
             .cancel_on(async {
                 let _ = rx.await;
             })
             .run(),
     );
-    tokio::time::sleep(Duration::from_millis(100)).await;
+    // Cancel once the wait has begun (the browser step comes right before it), not during
+    // detection, where a cancellation ends the login without any check.
+    steps.until("BrowserOpened").await;
     let before = server.check_spans().len();
     tx.send(()).unwrap();
     let err = task.await.unwrap().unwrap_err();
     assert!(matches!(err, Error::Interrupted { .. }), "{err:?}");
     assert_eq!(err.exit_code(), 130);
+    steps.until("LastCheck").await;
     assert_eq!(
         server.check_spans().len(),
         before + 1,

@@ -203,7 +203,8 @@ async fn a_private_ca_is_trusted_through_ca_cert_and_refused_without_it() {
     let ca = dir.path().join("ca.pem");
     std::fs::write(&ca, &front.ca_pem).unwrap();
 
-    let run = spawn_miauth(&["login", &front.base_url, "--no-browser", "--timeout", "5s"]);
+    // The handshake fails at once; the deadline is only a safety net.
+    let run = spawn_miauth(&["login", &front.base_url, "--no-browser", "--timeout", "30s"]);
     let done = run.finish().await;
     assert_eq!(done.code, Some(4), "{}", done.stderr);
     assert!(
@@ -389,30 +390,35 @@ async fn a_cdn_refusing_detection_does_not_stop_the_login() {
     );
 }
 
-/// A server that accepts connections and never answers.
-async fn silent_server() -> String {
+/// A server that accepts connections and never answers; the receiver counts connections.
+async fn silent_server() -> (String, tokio::sync::watch::Receiver<usize>) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
+    let (accepted, count) = tokio::sync::watch::channel(0usize);
     tokio::spawn(async move {
         let mut held = Vec::new();
         while let Ok((conn, _)) = listener.accept().await {
             held.push(conn);
+            accepted.send_modify(|n| *n += 1);
         }
     });
-    format!("http://{addr}")
+    (format!("http://{addr}"), count)
 }
 
 #[tokio::test]
 async fn ctrl_c_and_the_deadline_also_end_detection() {
-    let base = silent_server().await;
+    let (base, mut connections) = silent_server().await;
     let run = spawn_miauth(&["login", &base, "--no-browser", "--timeout", "60s"]);
-    tokio::time::sleep(Duration::from_millis(800)).await;
+    // Detection has reached the server, so it is under way (and the signal handlers, set up
+    // before it, are in place).
+    connections.wait_for(|n| *n >= 1).await.unwrap();
     run.signal("INT");
     let started = std::time::Instant::now();
     let done = run.finish().await;
     assert_eq!(done.code, Some(130), "{}", done.stderr);
+    // Detection's requests would otherwise wait out their 30 s timeout.
     assert!(
-        started.elapsed() < Duration::from_secs(3),
+        started.elapsed() < Duration::from_secs(15),
         "{:?}",
         started.elapsed()
     );
@@ -423,7 +429,7 @@ async fn ctrl_c_and_the_deadline_also_end_detection() {
         .await;
     assert_eq!(done.code, Some(3), "{}", done.stderr);
     assert!(
-        started.elapsed() < Duration::from_secs(4),
+        started.elapsed() < Duration::from_secs(15),
         "{:?}",
         started.elapsed()
     );

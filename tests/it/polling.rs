@@ -8,42 +8,44 @@ use miauth::mock::{CheckFault, Choice, MockConfig, MockServer, ScriptedBrowser};
 use miauth::{Login, Progress};
 
 use crate::support::{
-    assert_issued, assert_one_check_at_a_time, login_to, mock, query_param, session_of,
+    UrlToTest, assert_issued, assert_one_check_at_a_time, login_to, mock, query_param, session_of,
+    step_name,
 };
 
-/// What the observer saw: the URL and how many checks ran into trouble.
+/// What the observer saw: the URL, when it appeared, and the troubles and waits reported.
 #[derive(Default)]
 struct Seen {
     url: Option<String>,
+    authorized_at: Option<std::time::Instant>,
     troubles: Vec<String>,
     waiting: usize,
 }
 
-/// An observer that records the steps and approves the session `approve_after` after the URL
-/// appears, as a user on another device would.
+/// An observer that records the steps and approves the session (as a user on another device
+/// would) the first time the login reports the step `approve_at` (`Authorize`, `Waiting`...).
 fn observe_and_approve(
     server: Arc<MockServer>,
-    approve_after: Option<Duration>,
+    approve_at: Option<&'static str>,
 ) -> (miauth::Observer, Arc<Mutex<Seen>>) {
     let seen = Arc::new(Mutex::new(Seen::default()));
     let sink = seen.clone();
+    let approved = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let observer: miauth::Observer = Arc::new(move |step: &Progress<'_>| {
         let mut seen = sink.lock().unwrap();
         match step {
             Progress::Authorize { url, .. } => {
                 seen.url = Some(url.as_str().to_owned());
-                if let Some(delay) = approve_after {
-                    let session = session_of(url.as_str());
-                    let server = server.clone();
-                    tokio::spawn(async move {
-                        tokio::time::sleep(delay).await;
-                        server.approve(&session).unwrap();
-                    });
-                }
+                seen.authorized_at = Some(std::time::Instant::now());
             }
             Progress::Trouble { error, .. } => seen.troubles.push(error.to_string()),
             Progress::Waiting { .. } => seen.waiting += 1,
             _ => {}
+        }
+        if approve_at == Some(step_name(step).as_str())
+            && !approved.swap(true, std::sync::atomic::Ordering::SeqCst)
+        {
+            let url = seen.url.clone().expect("the URL comes first");
+            server.approve(&session_of(&url)).unwrap();
         }
     });
     (observer, seen)
@@ -58,7 +60,8 @@ fn polling_login(server: &MockServer) -> Login {
 #[tokio::test]
 async fn without_a_callback_the_approval_is_found_by_polling_at_the_interval() {
     let server = Arc::new(mock(MockConfig::default()).await);
-    let (observer, seen) = observe_and_approve(server.clone(), Some(Duration::from_millis(2500)));
+    // Approved after a first check found nothing, so at least two checks are made.
+    let (observer, seen) = observe_and_approve(server.clone(), Some("Waiting"));
     let creds = polling_login(&server)
         .without_callback()
         .browser(Arc::new(NoBrowser))
@@ -99,7 +102,7 @@ async fn polling_rides_out_an_html_503_a_429_with_retry_after_and_malformed_json
         ]))
         .await,
     );
-    let (observer, seen) = observe_and_approve(server.clone(), Some(Duration::ZERO));
+    let (observer, seen) = observe_and_approve(server.clone(), Some("Authorize"));
     let creds = polling_login(&server)
         .without_callback()
         .browser(Arc::new(NoBrowser))
@@ -120,50 +123,59 @@ async fn polling_rides_out_an_html_503_a_429_with_retry_after_and_malformed_json
     let spans = server.check_spans();
     assert_eq!(spans.len(), 4);
     assert_one_check_at_a_time(&spans);
-    let after_429 = spans[2].started.duration_since(spans[1].answered.unwrap());
-    assert!(
-        after_429 >= Duration::from_secs(3),
-        "Retry-After not honoured: {after_429:?}"
+}
+
+#[tokio::test]
+async fn a_retry_after_longer_than_any_backoff_is_honoured() {
+    // The first retry's backoff is the poll interval (1 s) plus jitter below 1 s: only
+    // honouring the server's Retry-After makes the next check wait 5 s.
+    let server = Arc::new(
+        mock(
+            MockConfig::default().with_check_faults(vec![CheckFault::TooManyRequests {
+                retry_after_secs: 5,
+            }]),
+        )
+        .await,
     );
-}
-
-/// Opens the URL in a scripted browser only after `delay`.
-struct LateBrowser {
-    delay: Duration,
-    inner: Arc<ScriptedBrowser>,
-}
-
-impl Browser for LateBrowser {
-    fn open(&self, url: &str) -> Result<(), String> {
-        let (url, delay, inner) = (url.to_owned(), self.delay, self.inner.clone());
-        tokio::spawn(async move {
-            tokio::time::sleep(delay).await;
-            inner.open(&url).unwrap();
-        });
-        Ok(())
-    }
+    let (observer, seen) = observe_and_approve(server.clone(), Some("Authorize"));
+    let creds = polling_login(&server)
+        .skip_detect()
+        .without_callback()
+        .browser(Arc::new(NoBrowser))
+        .on_progress(observer)
+        .run()
+        .await
+        .unwrap();
+    assert_issued(&server, &creds);
+    let troubles = seen.lock().unwrap().troubles.clone();
+    assert_eq!(troubles.len(), 1, "{troubles:?}");
+    assert!(troubles[0].contains("HTTP 429"), "{troubles:?}");
+    let spans = server.check_spans();
+    assert_eq!(spans.len(), 2, "{spans:?}");
+    let after_429 = spans[1].started.duration_since(spans[0].answered.unwrap());
+    assert!(
+        after_429 >= Duration::from_millis(4500),
+        "Retry-After: 5 not honoured: the next check came {after_429:?} after the 429"
+    );
 }
 
 #[tokio::test]
 async fn a_callback_during_a_slow_poll_waits_for_it_and_never_overlaps() {
-    // With a callback the background poll runs every 3 s; the first is slow, and the browser
-    // comes back while it is out.
+    // With a callback the background poll runs every 3 s; it is slow, and the browser comes
+    // back while it is out: the user starts once the fake instance has the poll in hand.
     let server = Arc::new(
         mock(
-            MockConfig::default()
-                .with_check_faults(vec![CheckFault::Slow(Duration::from_millis(1500))]),
+            MockConfig::default().with_check_faults(vec![CheckFault::Slow(Duration::from_secs(3))]),
         )
         .await,
     );
-    let browser = Arc::new(ScriptedBrowser::new(Choice::Accept));
-    let creds = polling_login(&server)
-        .browser(Arc::new(LateBrowser {
-            delay: Duration::from_millis(3300),
-            inner: browser.clone(),
-        }))
-        .run()
-        .await
-        .unwrap();
+    let (to_test, mut urls) = UrlToTest::new();
+    let login = tokio::spawn(polling_login(&server).browser(Arc::new(to_test)).run());
+    let url = urls.recv().await.unwrap();
+    server.wait_for_checks(1).await;
+    let browser = ScriptedBrowser::new(Choice::Accept);
+    browser.open(&url).unwrap();
+    let creds = login.await.unwrap().unwrap();
     assert_issued(&server, &creds);
     assert_one_check_at_a_time(&server.check_spans());
     let journey = browser.journeys().await.remove(0).unwrap();
@@ -173,7 +185,7 @@ async fn a_callback_during_a_slow_poll_waits_for_it_and_never_overlaps() {
 #[tokio::test]
 async fn with_a_callback_an_approval_on_another_device_is_found_by_the_background_poll() {
     let server = Arc::new(mock(MockConfig::default()).await);
-    let (observer, seen) = observe_and_approve(server.clone(), Some(Duration::from_millis(500)));
+    let (observer, seen) = observe_and_approve(server.clone(), Some("Authorize"));
     let creds = polling_login(&server)
         .browser(Arc::new(NoBrowser))
         .on_progress(observer)
@@ -181,10 +193,14 @@ async fn with_a_callback_an_approval_on_another_device_is_found_by_the_backgroun
         .await
         .unwrap();
     assert_issued(&server, &creds);
-    let url = seen.lock().unwrap().url.clone().unwrap();
+    let seen = seen.lock().unwrap();
+    let url = seen.url.clone().unwrap();
     assert!(query_param(&url, "callback").is_some());
-    // The background pace is three times the interval: the first poll came after about 3 s.
-    assert_eq!(server.check_spans().len(), 1);
+    // The background pace is three times the interval: one poll, no sooner than 3 s in.
+    let spans = server.check_spans();
+    assert_eq!(spans.len(), 1, "{spans:?}");
+    let first_poll = spans[0].started.duration_since(seen.authorized_at.unwrap());
+    assert!(first_poll >= Duration::from_secs(3), "{first_poll:?}");
 }
 
 /// Plays a user who accepts, then comes back a second time (a reload, another tab) once the

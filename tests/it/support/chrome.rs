@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::json;
+use tokio::io::{AsyncBufReadExt, BufReader};
 
 /// A running chromedriver and a browser session in a fresh profile.
 pub struct Chrome {
@@ -34,18 +35,29 @@ pub async fn start(dark: bool, width: u32, height: u32) -> Option<Chrome> {
         );
         return None;
     };
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let driver = tokio::process::Command::new(driver)
-        .arg(format!("--port={port}"))
-        .stdout(Stdio::null())
+    // Port 0: chromedriver picks a free port and says which once it listens.
+    let mut driver = tokio::process::Command::new(driver)
+        .arg("--port=0")
+        .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .kill_on_drop(true)
         .spawn()
         .expect("chromedriver starts");
+    let mut lines = BufReader::new(driver.stdout.take().unwrap()).lines();
+    let port = tokio::time::timeout(Duration::from_secs(30), async {
+        while let Ok(Some(line)) = lines.next_line().await {
+            if let Some(rest) = line.split("started successfully on port ").nth(1) {
+                return rest.trim_end_matches('.').trim().parse::<u16>().ok();
+            }
+        }
+        None
+    })
+    .await
+    .ok()
+    .flatten()
+    .expect("chromedriver says it listens");
+    // Keep reading so chromedriver never blocks on a full pipe.
+    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
     let profile = tempfile::tempdir().unwrap();
     let mut args = vec![
         "--headless=new".to_owned(),
@@ -73,43 +85,37 @@ pub async fn start(dark: bool, width: u32, height: u32) -> Option<Chrome> {
     );
     let webdriver = format!("http://127.0.0.1:{port}");
     let connector = hyper_util::client::legacy::connect::HttpConnector::new();
-    let mut last_error = String::new();
-    for _ in 0..100 {
-        match ClientBuilder::new(connector.clone())
-            .capabilities(caps.clone())
-            .connect(&webdriver)
-            .await
-        {
-            Ok(client) => {
-                return Some(Chrome {
-                    client,
-                    _driver: driver,
-                    _profile: profile,
-                });
-            }
-            Err(e) => last_error = e.to_string(),
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("no WebDriver session: {last_error}");
+    let client = ClientBuilder::new(connector)
+        .capabilities(caps)
+        .connect(&webdriver)
+        .await
+        .unwrap_or_else(|e| panic!("no WebDriver session: {e}"));
+    Some(Chrome {
+        client,
+        _driver: driver,
+        _profile: profile,
+    })
 }
 
 impl Chrome {
-    /// Waits (15 s at most) until the page's text contains `text`; returns the page source.
+    /// Waits (30 s at most) until the page's text contains `text`; returns the page source.
     pub async fn wait_for_text(&self, text: &str) -> String {
-        for _ in 0..150 {
-            if let Ok(body) = self.client.find(Locator::Css("body")).await
-                && let Ok(shown) = body.text().await
-                && shown.contains(text)
-            {
-                return self.client.source().await.unwrap();
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
+        assert!(!text.contains('"'), "{text}");
+        let body = format!("//body[contains(normalize-space(.), \"{text}\")]");
+        if self
+            .client
+            .wait()
+            .at_most(Duration::from_secs(30))
+            .for_element(Locator::XPath(&body))
+            .await
+            .is_err()
+        {
+            panic!(
+                "the page never showed {text:?}; it shows:\n{}",
+                self.client.source().await.unwrap_or_default()
+            );
         }
-        panic!(
-            "the page never showed {text:?}; it shows:\n{}",
-            self.client.source().await.unwrap_or_default()
-        );
+        self.client.source().await.unwrap()
     }
 
     /// Saves a screenshot of the page to `target/screenshots/NAME.png`.

@@ -132,11 +132,30 @@ impl Browser for StrayThenReal {
     }
 }
 
+/// A browser that hands the authorisation URL to the test, which plays the user when the
+/// scenario calls for it.
+pub struct UrlToTest(mpsc::UnboundedSender<String>);
+
+impl UrlToTest {
+    pub fn new() -> (Self, mpsc::UnboundedReceiver<String>) {
+        let (tx, rx) = mpsc::unbounded_channel();
+        (UrlToTest(tx), rx)
+    }
+}
+
+impl Browser for UrlToTest {
+    fn open(&self, url: &str) -> Result<(), String> {
+        self.0.send(url.to_owned()).map_err(|e| e.to_string())
+    }
+}
+
 /// A `miauth` process whose stderr is read line by line as it comes.
 pub struct Running {
     pub child: tokio::process::Child,
     lines: mpsc::UnboundedReceiver<String>,
     pub stderr: Arc<Mutex<String>>,
+    /// The task reading stderr; it ends at the end of the stream.
+    reader: Option<tokio::task::JoinHandle<()>>,
 }
 
 /// The finished process.
@@ -178,7 +197,7 @@ pub fn spawn_miauth_with(args: &[&str], env: &[(&str, &str)]) -> Running {
     let (tx, lines) = mpsc::unbounded_channel();
     let all = Arc::new(Mutex::new(String::new()));
     let sink = all.clone();
-    tokio::spawn(async move {
+    let reader = tokio::spawn(async move {
         let mut reader = BufReader::new(stderr).lines();
         while let Ok(Some(line)) = reader.next_line().await {
             let mut all = sink.lock().unwrap();
@@ -191,62 +210,65 @@ pub fn spawn_miauth_with(args: &[&str], env: &[(&str, &str)]) -> Running {
         child,
         lines,
         stderr: all,
+        reader: Some(reader),
     }
 }
 
 impl Running {
-    /// Waits (10 s at most) for the authorisation URL on stderr.
-    pub async fn authorization_url(&mut self) -> String {
-        let found = tokio::time::timeout(Duration::from_secs(10), async {
+    /// Waits (30 s at most) for the first stderr line not yet seen for which `wanted` holds,
+    /// and returns it trimmed.
+    pub async fn line_where(&mut self, what: &str, wanted: impl Fn(&str) -> bool) -> String {
+        let found = tokio::time::timeout(Duration::from_secs(30), async {
             while let Some(line) = self.lines.recv().await {
-                let line = line.trim();
-                if line.starts_with("http") && line.contains("/miauth/") {
-                    return Some(line.to_owned());
+                if wanted(line.trim()) {
+                    return Some(line.trim().to_owned());
                 }
             }
             None
         })
         .await;
         match found {
-            Ok(Some(url)) => url,
-            _ => panic!(
-                "no authorisation URL on stderr:\n{}",
-                self.stderr.lock().unwrap()
-            ),
+            Ok(Some(line)) => line,
+            _ => panic!("no {what} on stderr:\n{}", self.stderr.lock().unwrap()),
         }
     }
 
     /// Waits (30 s at most) for a stderr line containing `needle`.
     pub async fn wait_for_line(&mut self, needle: &str) {
-        let found = tokio::time::timeout(Duration::from_secs(30), async {
-            while let Some(line) = self.lines.recv().await {
-                if line.contains(needle) {
-                    return true;
-                }
-            }
-            false
-        })
-        .await;
-        assert!(
-            found == Ok(true),
-            "no line with {needle:?} on stderr:\n{}",
-            self.stderr.lock().unwrap()
-        );
+        self.line_where(needle, |line| line.contains(needle)).await;
     }
 
-    /// Waits (30 s at most) for the process to end.
+    /// Waits for the authorisation URL on stderr. The signal handlers are in place by then.
+    pub async fn authorization_url(&mut self) -> String {
+        self.line_where("authorisation URL", |line| {
+            line.starts_with("http") && line.contains("/miauth/")
+        })
+        .await
+    }
+
+    /// Everything the process wrote to stderr, once the stream has ended (the process and
+    /// anything that shares its stderr have exited): no line written last is missed.
+    pub async fn stderr_to_end(&mut self) -> String {
+        if let Some(reader) = self.reader.take() {
+            tokio::time::timeout(Duration::from_secs(30), reader)
+                .await
+                .expect("stderr ends within 30 s of the exit")
+                .unwrap();
+        }
+        self.stderr.lock().unwrap().clone()
+    }
+
+    /// Waits (60 s at most) for the process to end, and for its stdout and stderr to close.
     pub async fn finish(mut self) -> Finished {
         let mut stdout = String::new();
         let mut out = self.child.stdout.take().unwrap();
-        let status = tokio::time::timeout(Duration::from_secs(30), async {
+        let status = tokio::time::timeout(Duration::from_secs(60), async {
             out.read_to_string(&mut stdout).await.unwrap();
             self.child.wait().await.unwrap()
         })
         .await
-        .expect("miauth ends within 30 s");
-        // Let the reader task drain what is left.
-        tokio::time::sleep(Duration::from_millis(50)).await;
-        let stderr = self.stderr.lock().unwrap().clone();
+        .expect("miauth ends within 60 s");
+        let stderr = self.stderr_to_end().await;
         Finished {
             code: status.code(),
             stdout,
@@ -263,6 +285,45 @@ impl Running {
             .expect("kill runs");
         assert!(status.success());
     }
+}
+
+/// The steps a library login reports, by name (`Authorize`, `Waiting`, `LastCheck`...), as
+/// they happen; tests wait on them instead of on the clock.
+pub struct Steps {
+    rx: mpsc::UnboundedReceiver<String>,
+}
+
+impl Steps {
+    /// An observer to hand to [`miauth::Login::on_progress`], and the steps it reports.
+    pub fn observe() -> (miauth::Observer, Steps) {
+        let (tx, rx) = mpsc::unbounded_channel();
+        let observer: miauth::Observer = Arc::new(move |step: &miauth::Progress<'_>| {
+            let _ = tx.send(step_name(step));
+        });
+        (observer, Steps { rx })
+    }
+
+    /// Waits (30 s at most) until the login reports the step `name`.
+    pub async fn until(&mut self, name: &str) {
+        let found = tokio::time::timeout(Duration::from_secs(30), async {
+            while let Some(step) = self.rx.recv().await {
+                if step == name {
+                    return true;
+                }
+            }
+            false
+        })
+        .await;
+        assert_eq!(found, Ok(true), "the login never reported {name}");
+    }
+}
+
+/// The name of a progress step: its variant, without its fields.
+pub fn step_name(step: &miauth::Progress<'_>) -> String {
+    format!("{step:?}")
+        .chars()
+        .take_while(char::is_ascii_alphanumeric)
+        .collect()
 }
 
 /// Plays the user at `url`: the scripted browser presses `choice` and its walk is returned.
