@@ -136,6 +136,13 @@ pub struct Running {
     pub child: tokio::process::Child,
     lines: mpsc::UnboundedReceiver<String>,
     pub stderr: Arc<Mutex<String>>,
+    /// Ends when stderr reaches the end of its stream.
+    stderr_done: tokio::task::JoinHandle<()>,
+    /// stdout, once a test has started reading it line by line, and what was read so far.
+    stdout: Option<BufReader<tokio::process::ChildStdout>>,
+    stdout_seen: String,
+    /// The configuration directory the process was given unless the test named its own.
+    _config_dir: tempfile::TempDir,
 }
 
 /// The finished process.
@@ -151,8 +158,15 @@ pub fn spawn_miauth(args: &[&str]) -> Running {
     spawn_miauth_with(args, &[])
 }
 
-/// Starts the `miauth` binary with `args` and extra environment variables.
+/// The session bus address tests give `miauth`: a socket that does not exist, so no test ever
+/// reaches the keyring of the user running them.
+pub const NO_BUS: &str = "unix:path=/nonexistent/miauth-test-bus";
+
+/// Starts the `miauth` binary with `args` and extra environment variables, applied last (so
+/// they win). The process never sees the user's keyring, configuration or Misskey variables:
+/// its session bus leads nowhere and its configuration directory is a fresh temporary one.
 pub fn spawn_miauth_with(args: &[&str], env: &[(&str, &str)]) -> Running {
+    let config_dir = tempfile::tempdir().expect("temporary configuration directory");
     let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_miauth"))
         .args(args)
         .env_remove("BROWSER")
@@ -166,6 +180,12 @@ pub fn spawn_miauth_with(args: &[&str], env: &[(&str, &str)]) -> Running {
         .env_remove("http_proxy")
         .env_remove("ALL_PROXY")
         .env_remove("all_proxy")
+        .env_remove("MISSKEY_URL")
+        .env_remove("MISSKEY_TOKEN")
+        .env_remove("MIAUTH_STORE")
+        .env_remove("MIAUTH_KEYRING_TIMEOUT")
+        .env("DBUS_SESSION_BUS_ADDRESS", NO_BUS)
+        .env("MIAUTH_CONFIG_DIR", config_dir.path())
         .envs(env.iter().copied())
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -177,7 +197,7 @@ pub fn spawn_miauth_with(args: &[&str], env: &[(&str, &str)]) -> Running {
     let (tx, lines) = mpsc::unbounded_channel();
     let all = Arc::new(Mutex::new(String::new()));
     let sink = all.clone();
-    tokio::spawn(async move {
+    let stderr_done = tokio::spawn(async move {
         let mut reader = BufReader::new(stderr).lines();
         while let Ok(Some(line)) = reader.next_line().await {
             let mut all = sink.lock().unwrap();
@@ -190,6 +210,10 @@ pub fn spawn_miauth_with(args: &[&str], env: &[(&str, &str)]) -> Running {
         child,
         lines,
         stderr: all,
+        stderr_done,
+        stdout: None,
+        stdout_seen: String::new(),
+        _config_dir: config_dir,
     }
 }
 
@@ -233,18 +257,51 @@ impl Running {
         );
     }
 
-    /// Waits (30 s at most) for the process to end.
+    /// Waits (30 s at most) for a stdout line containing `needle`; what was read stays part of
+    /// the stdout [`Running::finish`] returns.
+    pub async fn wait_for_stdout_line(&mut self, needle: &str) {
+        if self.stdout.is_none() {
+            self.stdout = Some(BufReader::new(self.child.stdout.take().unwrap()));
+        }
+        let reader = self.stdout.as_mut().unwrap();
+        let seen = &mut self.stdout_seen;
+        let found = tokio::time::timeout(Duration::from_secs(30), async {
+            loop {
+                let mut line = String::new();
+                if reader.read_line(&mut line).await.unwrap() == 0 {
+                    return false;
+                }
+                seen.push_str(&line);
+                if line.contains(needle) {
+                    return true;
+                }
+            }
+        })
+        .await;
+        assert!(
+            found == Ok(true),
+            "no line with {needle:?} on stdout:\n{}\nstderr:\n{}",
+            self.stdout_seen,
+            self.stderr.lock().unwrap()
+        );
+    }
+
+    /// Waits (30 s at most) for the process to end and for stdout and stderr to reach the end
+    /// of their streams.
     pub async fn finish(mut self) -> Finished {
-        let mut stdout = String::new();
-        let mut out = self.child.stdout.take().unwrap();
+        let mut stdout = std::mem::take(&mut self.stdout_seen);
+        let mut out = match self.stdout.take() {
+            Some(reader) => reader,
+            None => BufReader::new(self.child.stdout.take().unwrap()),
+        };
         let status = tokio::time::timeout(Duration::from_secs(30), async {
             out.read_to_string(&mut stdout).await.unwrap();
-            self.child.wait().await.unwrap()
+            let status = self.child.wait().await.unwrap();
+            (&mut self.stderr_done).await.unwrap();
+            status
         })
         .await
         .expect("miauth ends within 30 s");
-        // Let the reader task drain what is left.
-        tokio::time::sleep(Duration::from_millis(50)).await;
         let stderr = self.stderr.lock().unwrap().clone();
         Finished {
             code: status.code(),
