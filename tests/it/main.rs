@@ -13,6 +13,7 @@ mod faults;
 mod flow;
 mod hostile;
 mod instance;
+mod kept;
 mod mock_api;
 mod polling;
 mod secrets;
