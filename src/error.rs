@@ -139,6 +139,16 @@ pub enum Error {
         reason: String,
     },
 
+    /// The kept token was not given a permission asked for; a login for `wanted` (what was
+    /// kept and what was asked) would give a token that has it.
+    #[error("the token kept for {account} was not given {lacking}")]
+    PermissionMissing {
+        account: String,
+        instance: String,
+        lacking: String,
+        wanted: String,
+    },
+
     /// The instance says the kept token no longer works: it was revoked.
     #[error("the token kept for {account} no longer works: {instance} says it was revoked")]
     TokenRevoked { account: String, instance: String },
@@ -170,7 +180,9 @@ impl Error {
             | Error::WriteOutput { .. }
             | Error::Store { .. }
             | Error::StoreUnreadable { .. } => exit::LOCAL,
-            Error::NotLoggedIn { .. } | Error::TokenRevoked { .. } => exit::NOT_LOGGED_IN,
+            Error::NotLoggedIn { .. }
+            | Error::PermissionMissing { .. }
+            | Error::TokenRevoked { .. } => exit::NOT_LOGGED_IN,
             Error::Internal(_) => exit::INTERNAL,
         }
     }
@@ -197,6 +209,7 @@ impl Error {
             Error::Store { .. } => "store",
             Error::StoreUnreadable { .. } => "store_unreadable",
             Error::NotLoggedIn { .. } => "not_logged_in",
+            Error::PermissionMissing { .. } => "permission_missing",
             Error::TokenRevoked { .. } => "token_revoked",
             Error::Internal(_) => "internal",
         }
@@ -258,6 +271,11 @@ impl Error {
             Error::NotLoggedIn { instance, .. } => format!(
                 "log in with `miauth login {} --save`",
                 instance.as_deref().unwrap_or("HOST")
+            ),
+            Error::PermissionMissing {
+                instance, wanted, ..
+            } => format!(
+                "log in for it with `miauth login {instance} -p {wanted} --save` (or `miauth token {instance} -p {wanted} --login`)"
             ),
             Error::TokenRevoked { instance, .. } => format!(
                 "log in again with `miauth login {instance} --save` (or `miauth token {instance} --login`)"

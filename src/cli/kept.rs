@@ -219,10 +219,11 @@ async fn find(
     if let Some(asked) = asked {
         let lacking = asked.missing_from(&account.permissions);
         if !lacking.is_empty() {
-            return Ok(missing_for(Error::NotLoggedIn {
-                instance: Some(account.instance.clone()),
-                user: Some(account.username.clone()),
-                reason: format!("the kept token was not given {}", lacking.join(", ")),
+            return Ok(missing_for(Error::PermissionMissing {
+                account: account.handle(),
+                instance: account.instance.clone(),
+                lacking: lacking.join(", "),
+                wanted: kept.union(asked).names().join(","),
             }));
         }
     }

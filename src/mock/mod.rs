@@ -19,6 +19,9 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Instant;
 
 use axum::Router;
+use axum::extract::{Request, State};
+use axum::middleware::Next;
+use axum::response::Response;
 use axum::routing::{any, get};
 use tokio::sync::{Semaphore, oneshot, watch};
 use tokio::task::JoinHandle;
@@ -72,6 +75,8 @@ struct Records {
     faults: VecDeque<CheckFault>,
     /// Checks held open by [`CheckFault::Hold`] right now.
     held: usize,
+    /// Every request that arrived, as "METHOD /path", in order of arrival.
+    requests: Vec<String>,
 }
 
 /// When one check request arrived and, once it has, when its answer was ready.
@@ -347,6 +352,11 @@ impl MockServer {
         self.state.records().checks.clone()
     }
 
+    /// Every request that arrived so far, as "METHOD /path" (no query), in order of arrival.
+    pub fn requests(&self) -> Vec<String> {
+        self.state.records().requests.clone()
+    }
+
     /// Waits until at least `n` check requests have arrived.
     pub async fn wait_for_checks(&self, n: usize) {
         self.state.wait_until(|r| r.checks.len() >= n).await;
@@ -416,7 +426,22 @@ fn router(state: Arc<MockState>) -> Router {
         .route("/.well-known/host-meta", get(api::host_meta))
         .route("/api/users/show", any(api::users_show))
         .fallback(api::not_found)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            record_request,
+        ))
         .with_state(state)
+}
+
+/// Notes each request before it is answered, so tests can tell which ones a client sent.
+async fn record_request(
+    State(state): State<Arc<MockState>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let line = format!("{} {}", request.method(), request.uri().path());
+    state.update(|records| records.requests.push(line));
+    next.run(request).await
 }
 
 #[cfg(test)]

@@ -6,11 +6,21 @@ use predicates::prelude::*;
 
 use crate::support::{accept_in_browser, approve_in_browser, mock, session_of, spawn_miauth};
 
+/// The binary, kept away from the user's keyring, configuration and Misskey variables.
 fn miauth() -> Command {
     let mut cmd = Command::cargo_bin("miauth").unwrap();
     cmd.env_remove("BROWSER")
         .env_remove("DISPLAY")
-        .env_remove("WAYLAND_DISPLAY");
+        .env_remove("WAYLAND_DISPLAY")
+        .env_remove("MISSKEY_URL")
+        .env_remove("MISSKEY_TOKEN")
+        .env_remove("MIAUTH_STORE")
+        .env_remove("MIAUTH_KEYRING_TIMEOUT")
+        .env("DBUS_SESSION_BUS_ADDRESS", crate::support::NO_BUS)
+        .env(
+            "MIAUTH_CONFIG_DIR",
+            std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("cli-config"),
+        );
     cmd
 }
 

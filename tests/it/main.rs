@@ -14,6 +14,7 @@ mod flow;
 mod handles;
 mod hostile;
 mod instance;
+mod kept;
 mod keyring;
 mod mock_api;
 mod polling;

@@ -156,6 +156,11 @@ pub struct Running {
     pub stderr: Arc<Mutex<String>>,
     /// The task reading stderr; it ends at the end of the stream.
     reader: Option<tokio::task::JoinHandle<()>>,
+    /// stdout, once a test has started reading it line by line, and what was read so far.
+    stdout: Option<BufReader<tokio::process::ChildStdout>>,
+    stdout_seen: String,
+    /// The configuration directory the process was given unless the test named its own.
+    _config_dir: tempfile::TempDir,
 }
 
 /// The finished process.
@@ -171,8 +176,15 @@ pub fn spawn_miauth(args: &[&str]) -> Running {
     spawn_miauth_with(args, &[])
 }
 
-/// Starts the `miauth` binary with `args` and extra environment variables.
+/// The session bus address tests give `miauth`: a socket that does not exist, so no test ever
+/// reaches the keyring of the user running them.
+pub const NO_BUS: &str = "unix:path=/nonexistent/miauth-test-bus";
+
+/// Starts the `miauth` binary with `args` and extra environment variables, applied last (so
+/// they win). The process never sees the user's keyring, configuration or Misskey variables:
+/// its session bus leads nowhere and its configuration directory is a fresh temporary one.
 pub fn spawn_miauth_with(args: &[&str], env: &[(&str, &str)]) -> Running {
+    let config_dir = tempfile::tempdir().expect("temporary configuration directory");
     let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_miauth"))
         .args(args)
         .env_remove("BROWSER")
@@ -186,6 +198,12 @@ pub fn spawn_miauth_with(args: &[&str], env: &[(&str, &str)]) -> Running {
         .env_remove("http_proxy")
         .env_remove("ALL_PROXY")
         .env_remove("all_proxy")
+        .env_remove("MISSKEY_URL")
+        .env_remove("MISSKEY_TOKEN")
+        .env_remove("MIAUTH_STORE")
+        .env_remove("MIAUTH_KEYRING_TIMEOUT")
+        .env("DBUS_SESSION_BUS_ADDRESS", NO_BUS)
+        .env("MIAUTH_CONFIG_DIR", config_dir.path())
         .envs(env.iter().copied())
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -211,6 +229,9 @@ pub fn spawn_miauth_with(args: &[&str], env: &[(&str, &str)]) -> Running {
         lines,
         stderr: all,
         reader: Some(reader),
+        stdout: None,
+        stdout_seen: String::new(),
+        _config_dir: config_dir,
     }
 }
 
@@ -258,10 +279,42 @@ impl Running {
         self.stderr.lock().unwrap().clone()
     }
 
+    /// Waits (30 s at most) for a stdout line containing `needle`; what was read stays part of
+    /// the stdout [`Running::finish`] returns.
+    pub async fn wait_for_stdout_line(&mut self, needle: &str) {
+        if self.stdout.is_none() {
+            self.stdout = Some(BufReader::new(self.child.stdout.take().unwrap()));
+        }
+        let reader = self.stdout.as_mut().unwrap();
+        let seen = &mut self.stdout_seen;
+        let found = tokio::time::timeout(Duration::from_secs(30), async {
+            loop {
+                let mut line = String::new();
+                if reader.read_line(&mut line).await.unwrap() == 0 {
+                    return false;
+                }
+                seen.push_str(&line);
+                if line.contains(needle) {
+                    return true;
+                }
+            }
+        })
+        .await;
+        assert!(
+            found == Ok(true),
+            "no line with {needle:?} on stdout:\n{}\nstderr:\n{}",
+            self.stdout_seen,
+            self.stderr.lock().unwrap()
+        );
+    }
+
     /// Waits (60 s at most) for the process to end, and for its stdout and stderr to close.
     pub async fn finish(mut self) -> Finished {
-        let mut stdout = String::new();
-        let mut out = self.child.stdout.take().unwrap();
+        let mut stdout = std::mem::take(&mut self.stdout_seen);
+        let mut out = match self.stdout.take() {
+            Some(reader) => reader,
+            None => BufReader::new(self.child.stdout.take().unwrap()),
+        };
         let status = tokio::time::timeout(Duration::from_secs(60), async {
             out.read_to_string(&mut stdout).await.unwrap();
             self.child.wait().await.unwrap()
