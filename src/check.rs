@@ -146,7 +146,8 @@ impl InstanceClient {
 pub enum Liveness {
     /// 200: the token works.
     Works,
-    /// 401: the instance does not know it; it was revoked (or the account deleted).
+    /// 401 `AUTHENTICATION_FAILED`: the instance does not know it; it was revoked (or the
+    /// account deleted).
     Revoked,
 }
 
@@ -162,10 +163,16 @@ impl InstanceClient {
                 Some(token),
             )
             .await?;
-        match answer.status {
-            200 => Ok(Liveness::Works),
-            401 => Ok(Liveness::Revoked),
-            status => Err(Error::UnexpectedAnswer {
+        let code = answer
+            .json
+            .as_ref()
+            .and_then(|j| j.pointer("/error/code"))
+            .and_then(serde_json::Value::as_str);
+        match (answer.status, code) {
+            (200, _) => Ok(Liveness::Works),
+            // Misskey's own refusal; a proxy's 401 (basic auth, say) says nothing of the token.
+            (401, Some("AUTHENTICATION_FAILED")) => Ok(Liveness::Revoked),
+            (status, _) => Err(Error::UnexpectedAnswer {
                 instance: self.instance.to_string(),
                 request: "POST /api/ping",
                 detail: format!("HTTP {status}"),

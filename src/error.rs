@@ -131,6 +131,10 @@ pub enum Error {
     #[error("cannot read {}: {reason}", path.display())]
     StoreUnreadable { path: PathBuf, reason: String },
 
+    /// Accounts of several instances are kept, and none was named.
+    #[error("accounts of several instances are kept ({kept}); name one")]
+    ChooseInstance { kept: String },
+
     /// Nothing is kept for that instance or account.
     #[error("not logged in{}{}: {reason}", instance.as_ref().map(|i| format!(" to {i}")).unwrap_or_default(), user.as_ref().map(|u| format!(" as @{u}")).unwrap_or_default())]
     NotLoggedIn {
@@ -164,7 +168,8 @@ impl Error {
         match self {
             Error::InvalidInstance { .. }
             | Error::InvalidPermission { .. }
-            | Error::InvalidOption { .. } => exit::USAGE,
+            | Error::InvalidOption { .. }
+            | Error::ChooseInstance { .. } => exit::USAGE,
             Error::Deadline { .. } => exit::DEADLINE,
             Error::Interrupted { .. } => exit::INTERRUPTED,
             Error::AccountNotFound { .. }
@@ -207,6 +212,7 @@ impl Error {
             Error::Bind { .. } => "bind",
             Error::WriteOutput { .. } => "write_output",
             Error::Store { .. } => "store",
+            Error::ChooseInstance { .. } => "choose_instance",
             Error::StoreUnreadable { .. } => "store_unreadable",
             Error::NotLoggedIn { .. } => "not_logged_in",
             Error::PermissionMissing { .. } => "permission_missing",
@@ -267,6 +273,10 @@ impl Error {
             }
             Error::Store { what, .. } if what == "the system keyring" => "unlock the keyring and run again, give it more time with --keyring-timeout, or keep tokens in a plain-text file with --store file".into(),
             Error::Store { .. } => "check that the directory is yours and writable, or choose another with MIAUTH_CONFIG_DIR".into(),
+            Error::ChooseInstance { kept } => format!(
+                "name the instance, like `miauth token {}`",
+                kept.split(", ").next().unwrap_or("HOST")
+            ),
             Error::StoreUnreadable { .. } => "the file was left as it is: repair it or move it aside, then run again".into(),
             Error::NotLoggedIn { instance, .. } => format!(
                 "log in with `miauth login {} --save`",
@@ -277,6 +287,9 @@ impl Error {
             } => format!(
                 "log in for it with `miauth login {instance} -p {wanted} --save` (or `miauth token {instance} -p {wanted} --login`)"
             ),
+            Error::TokenRevoked { account, .. } if account == "MISSKEY_TOKEN" => {
+                "MISSKEY_URL and MISSKEY_TOKEN win over the kept accounts: unset them, or set a working token".into()
+            }
             Error::TokenRevoked { instance, .. } => format!(
                 "log in again with `miauth login {instance} --save` (or `miauth token {instance} --login`)"
             ),

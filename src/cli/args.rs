@@ -156,9 +156,9 @@ pub(super) const EXEC_EXIT_CODES: &str = "\
 Exit codes:
   the command's own, once it runs
   2    usage error or invalid input
-  4    instance error (only when a login is needed)
+  3, 4, 130, 143  as for `miauth login`, when a login is needed
   5    the kept tokens cannot be read, the keyring is locked, refused or did not answer
-  6    not logged in: nothing kept for that instance or account
+  6    not logged in: nothing kept for that instance or account, or its token was revoked
   126  the command cannot be run (127: it was not found)";
 
 pub(super) const STATUS_EXIT_CODES: &str = "\

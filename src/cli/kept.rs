@@ -13,11 +13,8 @@ use std::time::Duration;
 use miauth::check::{InstanceClient, Liveness};
 use miauth::store::{Account, KeptIn, StoreChoice, instance_key};
 use miauth::{AccessToken, Credentials, Error, Instance, Permissions, Store, User, exit};
-use serde_json::json;
 
-use super::args::{
-    AppArgs, InstanceArgs, OutputArgs, StatusFormat, StoreArg, StoreArgs, TargetArgs, WaitArgs,
-};
+use super::args::{AppArgs, InstanceArgs, OutputArgs, StoreArg, StoreArgs, TargetArgs, WaitArgs};
 use super::report::{Reporter, clean};
 use super::{Start, deliver, prepare_login, read_ca};
 
@@ -62,6 +59,13 @@ pub(super) async fn save(reporter: &Reporter, store: &Store, credentials: &Crede
                 clean(&saved.account.handle()),
                 place(store, saved.account.kept_in)
             ));
+            if saved.replaced {
+                reporter.say_always(&format!(
+                    "miauth: the token kept before for {} is forgotten here; it still works until you delete the app at {}/settings/apps.",
+                    clean(&saved.account.handle()),
+                    clean(&saved.account.url)
+                ));
+            }
             exit::SUCCESS
         }
         Err(e) => {
@@ -73,7 +77,7 @@ pub(super) async fn save(reporter: &Reporter, store: &Store, credentials: &Crede
 }
 
 /// Where a token is kept, in words.
-fn place(store: &Store, kept_in: KeptIn) -> String {
+pub(super) fn place(store: &Store, kept_in: KeptIn) -> String {
     match (kept_in, store.tokens_file()) {
         (KeptIn::Keyring, _) => "in the system keyring".into(),
         (KeptIn::File, Some(path)) => format!("in plain text in {}", path.display()),
@@ -132,7 +136,7 @@ enum Found {
 }
 
 /// `MISSKEY_URL` and `MISSKEY_TOKEN`, when both are set.
-fn from_environment() -> Result<Option<(Instance, AccessToken)>, Error> {
+pub(super) fn from_environment() -> Result<Option<(Instance, AccessToken)>, Error> {
     let var = |name| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
     match (var("MISSKEY_URL"), var("MISSKEY_TOKEN")) {
         (Some(url), Some(token)) => {
@@ -242,7 +246,7 @@ async fn find(
     Ok(Found::Usable(credentials))
 }
 
-async fn ping(
+pub(super) async fn ping(
     instance: &Instance,
     token: &AccessToken,
     roots: &[reqwest::Certificate],
@@ -355,7 +359,27 @@ async fn resolve(
     let login = prepare_login(&instance, app, &asked.instance_args, &start.reporter)
         .await
         .map_err(fail)?;
-    start.obtain(login, wait, out, Some(&store)).await
+    let credentials = start.obtain(login, wait, out).await?;
+    // Whoever approved is who logged in: another account than the one asked for is kept as
+    // itself (its token is not lost), but never handed out in place of the one asked for.
+    if let Some(wanted) = asked.user.as_deref().map(|u| u.trim_start_matches('@'))
+        && !credentials.user.username.eq_ignore_ascii_case(wanted)
+    {
+        let kept = save(&start.reporter, &store, &credentials).await;
+        if kept != exit::SUCCESS {
+            return Ok((credentials, kept));
+        }
+        return Err(fail(Error::NotLoggedIn {
+            instance: Some(credentials.instance.authority()),
+            user: Some(wanted.to_owned()),
+            reason: format!(
+                "the login was approved by {} instead, whose token is kept as theirs",
+                credentials.handle()
+            ),
+        }));
+    }
+    let kept = save(&start.reporter, &store, &credentials).await;
+    Ok((credentials, kept))
 }
 
 /// Runs `command` with `MISSKEY_URL` and `MISSKEY_TOKEN` added to its environment. On Unix
@@ -401,7 +425,7 @@ fn run_command(command: &[String], credentials: &Credentials) -> u8 {
 }
 
 /// Prints `e` as every other error is printed, and returns its exit code.
-fn fail(e: &Error) -> u8 {
+pub(super) fn fail(e: &Error) -> u8 {
     match e.hint() {
         Some(hint) => eprintln!("miauth: error: {}; {}", clean(&e.to_string()), clean(&hint)),
         None => eprintln!("miauth: error: {}", clean(&e.to_string())),
@@ -436,12 +460,12 @@ pub(super) async fn logout(
 }
 
 /// `miauth switch`: makes a kept account the active one of its instance.
-pub(super) fn switch(quiet: bool, instance: &str, user: &str, args: &StoreArgs) -> u8 {
+pub(super) async fn switch(quiet: bool, instance: &str, user: &str, args: &StoreArgs) -> u8 {
     let store = match open_store(args) {
         Ok(store) => store,
         Err(e) => return fail(&e),
     };
-    match store.set_active(instance, user) {
+    match store.set_active(instance, user).await {
         Ok(account) => {
             if !quiet {
                 eprintln!(
@@ -454,202 +478,4 @@ pub(super) fn switch(quiet: bool, instance: &str, user: &str, args: &StoreArgs) 
         }
         Err(e) => fail(&e),
     }
-}
-
-/// How a listed account fares.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum State {
-    Works,
-    Unchecked,
-    Revoked,
-    Missing,
-    Unreachable,
-    Unreadable,
-}
-
-impl State {
-    fn word(self) -> &'static str {
-        match self {
-            State::Works => "works",
-            State::Unchecked => "unchecked",
-            State::Revoked => "revoked",
-            State::Missing => "missing",
-            State::Unreachable => "unreachable",
-            State::Unreadable => "unreadable",
-        }
-    }
-}
-
-/// `miauth status`: every kept account and whether its token still works.
-pub(super) async fn status(
-    instance: Option<String>,
-    offline: bool,
-    format: StatusFormat,
-    args: &StoreArgs,
-    instance_args: &InstanceArgs,
-) -> u8 {
-    let store = match open_store(args) {
-        Ok(store) => store,
-        Err(e) => return fail(&e),
-    };
-    let roots = match read_ca(instance_args) {
-        Ok(pem) => pem.map(|(_, certs)| certs).unwrap_or_default(),
-        Err(e) => return fail(&e),
-    };
-    let wanted = instance.as_deref().map(instance_key);
-    let mut accounts = match store.list() {
-        Ok(accounts) => accounts,
-        Err(e) => return fail(&e),
-    };
-    accounts.retain(|a| wanted.as_ref().is_none_or(|w| *w == a.instance));
-    let mut rows: Vec<(Account, Option<AccessToken>)> =
-        accounts.into_iter().map(|a| (a, None)).collect();
-    match from_environment() {
-        Ok(Some((env_instance, token)))
-            if wanted
-                .as_ref()
-                .is_none_or(|w| *w == env_instance.authority()) =>
-        {
-            rows.insert(
-                0,
-                (
-                    Account {
-                        instance: env_instance.authority(),
-                        url: env_instance.origin(),
-                        username: String::new(),
-                        user_id: String::new(),
-                        permissions: Vec::new(),
-                        kept_in: KeptIn::Environment,
-                        saved_at: String::new(),
-                        active: true,
-                    },
-                    Some(token),
-                ),
-            );
-        }
-        Ok(_) => {}
-        Err(e) => return fail(&e),
-    }
-    if rows.is_empty() {
-        return fail(&Error::NotLoggedIn {
-            instance: wanted,
-            user: None,
-            reason: "no account is kept".into(),
-        });
-    }
-    let mut listed = Vec::new();
-    for (account, token) in rows {
-        let (state, problem) = if offline {
-            (State::Unchecked, None)
-        } else {
-            fare(&store, &account, token, &roots).await
-        };
-        listed.push((account, state, problem));
-    }
-    let text = match format {
-        StatusFormat::Text => status_text(&store, &listed),
-        StatusFormat::Json => status_json(&store, &listed),
-    };
-    if deliver::write_stdout(&text).is_err() {
-        return exit::LOCAL;
-    }
-    let has = |s: State| listed.iter().any(|(_, state, _)| *state == s);
-    if has(State::Unreadable) {
-        exit::LOCAL
-    } else if has(State::Unreachable) {
-        exit::INSTANCE
-    } else if has(State::Revoked) || has(State::Missing) {
-        exit::NOT_LOGGED_IN
-    } else {
-        exit::SUCCESS
-    }
-}
-
-/// Whether the account's token can be read and still works.
-async fn fare(
-    store: &Store,
-    account: &Account,
-    token: Option<AccessToken>,
-    roots: &[reqwest::Certificate],
-) -> (State, Option<String>) {
-    let token = match token {
-        Some(token) => token,
-        None => match store.token(account).await {
-            Ok(token) => token,
-            Err(e @ Error::NotLoggedIn { .. }) => return (State::Missing, Some(e.to_string())),
-            Err(e) => return (State::Unreadable, Some(e.to_string())),
-        },
-    };
-    let instance = match Instance::parse(&account.url) {
-        Ok(instance) => instance,
-        Err(e) => return (State::Unreadable, Some(e.to_string())),
-    };
-    match ping(&instance, &token, roots).await {
-        Ok(Liveness::Works) => (State::Works, None),
-        Ok(Liveness::Revoked) => (
-            State::Revoked,
-            Some(format!(
-                "the instance says it was revoked; log in again with `miauth login {} --save`",
-                account.instance
-            )),
-        ),
-        Err(e) => (State::Unreachable, Some(e.to_string())),
-    }
-}
-
-fn status_text(store: &Store, listed: &[(Account, State, Option<String>)]) -> String {
-    let mut text = String::new();
-    for (account, state, problem) in listed {
-        let who = if account.kept_in == KeptIn::Environment {
-            format!("{} (from MISSKEY_URL and MISSKEY_TOKEN)", account.instance)
-        } else {
-            format!(
-                "{}{}",
-                account.handle(),
-                if account.active { " (active)" } else { "" }
-            )
-        };
-        text.push_str(&clean(&who));
-        text.push('\n');
-        text.push_str(&format!("  token: {}\n", place(store, account.kept_in)));
-        if !account.permissions.is_empty() {
-            text.push_str(&format!(
-                "  permissions asked: {}\n",
-                clean(&account.permissions.join(", "))
-            ));
-        }
-        text.push_str(&format!(
-            "  state: {}{}\n",
-            state.word(),
-            problem
-                .as_ref()
-                .map(|p| format!(" ({})", clean(p)))
-                .unwrap_or_default()
-        ));
-    }
-    text
-}
-
-fn status_json(store: &Store, listed: &[(Account, State, Option<String>)]) -> String {
-    let accounts: Vec<_> = listed
-        .iter()
-        .map(|(account, state, problem)| {
-            json!({
-                "instance": account.instance,
-                "url": account.url,
-                "username": (account.kept_in != KeptIn::Environment).then_some(&account.username),
-                "user_id": (account.kept_in != KeptIn::Environment).then_some(&account.user_id),
-                "active": account.active,
-                "kept_in": account.kept_in,
-                "file": (account.kept_in == KeptIn::File)
-                    .then(|| store.tokens_file().map(|p| p.display().to_string()))
-                    .flatten(),
-                "permissions": account.permissions,
-                "saved_at": (!account.saved_at.is_empty()).then_some(&account.saved_at),
-                "state": state.word(),
-                "problem": problem,
-            })
-        })
-        .collect();
-    format!("{}\n", json!({ "accounts": accounts }))
 }

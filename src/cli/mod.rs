@@ -9,6 +9,7 @@ mod args;
 mod deliver;
 mod kept;
 mod report;
+mod status;
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Arc;
@@ -102,7 +103,7 @@ pub fn run() -> u8 {
                 format,
                 store,
                 instance_args,
-            } => kept::status(instance, offline, format, &store, &instance_args).await,
+            } => status::status(instance, offline, format, &store, &instance_args).await,
             Command::Logout {
                 instance,
                 user,
@@ -112,7 +113,7 @@ pub fn run() -> u8 {
                 instance,
                 user,
                 store,
-            } => kept::switch(quiet, &instance, &user, &store),
+            } => kept::switch(quiet, &instance, &user, &store).await,
             Command::Mock {
                 port,
                 auto_approve,
@@ -249,26 +250,29 @@ impl Start {
             Ok(destination) => destination,
             Err(e) => return self.fail_early(&e, out),
         };
-        match self.obtain(login, wait, out, store).await {
-            Ok((credentials, kept)) => {
-                match deliver::deliver(&self.reporter, &credentials, &destination) {
-                    exit::SUCCESS => kept,
-                    failed => failed,
-                }
-            }
-            Err(code) => code,
+        let credentials = match self.obtain(login, wait, out).await {
+            Ok(credentials) => credentials,
+            Err(code) => return code,
+        };
+        // Kept before it is delivered; a store that fails never costs the token, which is
+        // delivered all the same.
+        let kept = match store {
+            Some(store) => kept::save(&self.reporter, store, &credentials).await,
+            None => exit::SUCCESS,
+        };
+        match deliver::deliver(&self.reporter, &credentials, &destination) {
+            exit::SUCCESS => kept,
+            failed => failed,
         }
     }
 
-    /// Runs the login and keeps its token in `store`, if given. `Ok` carries the exit code
-    /// of keeping it; `Err` the exit code of a failed login, already reported.
+    /// Runs the login; `Err` is the exit code of a failed login, already reported.
     async fn obtain(
         &self,
         login: Login,
         wait: &WaitArgs,
         out: &OutputArgs,
-        store: Option<&miauth::Store>,
-    ) -> Result<(miauth::Credentials, u8), u8> {
+    ) -> Result<miauth::Credentials, u8> {
         let signal = Arc::new(AtomicU8::new(exit::INTERRUPTED));
         let mut login = login
             .timeout(wait.timeout)
@@ -292,13 +296,7 @@ impl Start {
                         ""
                     }
                 ));
-                // Kept before it is delivered; a store that fails never costs the token,
-                // which is delivered all the same.
-                let kept = match store {
-                    Some(store) => kept::save(&self.reporter, store, &credentials).await,
-                    None => exit::SUCCESS,
-                };
-                Ok((credentials, kept))
+                Ok(credentials)
             }
             Err(e) => {
                 let code = match e {

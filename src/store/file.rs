@@ -10,6 +10,7 @@
 use std::collections::BTreeMap;
 use std::fs::File;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -22,6 +23,8 @@ pub(crate) const INDEX: &str = "accounts.json";
 /// The tokens kept with the file backend.
 pub(crate) const TOKENS: &str = "tokens.json";
 const LOCK: &str = ".lock";
+/// How long a change waits for another miauth that holds the lock.
+pub(crate) const LOCK_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// What `accounts.json` holds.
 #[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
@@ -73,9 +76,26 @@ impl Dir {
         self.path.join(name)
     }
 
-    /// Creates the directory owner-only if it does not exist yet.
+    /// Creates the directory owner-only if it does not exist yet. An existing one that others
+    /// may write to is refused: they could replace the files in it.
     pub fn create(&self) -> Result<(), Error> {
         if self.path.is_dir() {
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::PermissionsExt;
+                let mode = std::fs::metadata(&self.path)
+                    .map(|m| m.permissions().mode())
+                    .unwrap_or(0);
+                if mode & 0o022 != 0 {
+                    return Err(Error::Store {
+                        what: self.path.display().to_string(),
+                        reason: format!(
+                            "others may write to it (mode {:o}); make it yours alone (chmod 700) or choose another with MIAUTH_CONFIG_DIR",
+                            mode & 0o777
+                        ),
+                    });
+                }
+            }
             return Ok(());
         }
         let mut builder = std::fs::DirBuilder::new();
@@ -91,14 +111,14 @@ impl Dir {
         })
     }
 
-    /// Takes the exclusive lock, creating the directory first; waits for another miauth
-    /// that holds it.
-    pub fn lock(&self) -> Result<Locked, Error> {
+    /// Takes the exclusive lock, creating the directory first. Another miauth holding it is
+    /// waited for, at most [`LOCK_TIMEOUT`], without blocking the async runtime.
+    pub async fn lock(&self) -> Result<Locked, Error> {
         self.create()?;
         let path = self.file(LOCK);
-        let fail = |e: std::io::Error| Error::Store {
+        let fail = |reason: String| Error::Store {
             what: path.display().to_string(),
-            reason: format!("cannot lock: {e}"),
+            reason,
         };
         let mut options = File::options();
         options.create(true).truncate(false).write(true);
@@ -107,9 +127,32 @@ impl Dir {
             use std::os::unix::fs::OpenOptionsExt;
             options.mode(0o600);
         }
-        let file = options.open(&path).map_err(fail)?;
-        file.lock().map_err(fail)?;
-        Ok(Locked { _file: file })
+        let file = options
+            .open(&path)
+            .map_err(|e| fail(format!("cannot open the lock: {e}")))?;
+        match file.try_lock() {
+            Ok(()) => return Ok(Locked { _file: file }),
+            Err(std::fs::TryLockError::WouldBlock) => {}
+            Err(std::fs::TryLockError::Error(e)) => return Err(fail(format!("cannot lock: {e}"))),
+        }
+        // Held by another process: wait for it on a thread of its own. Should the deadline
+        // pass first, that thread drops the lock as soon as it gets it.
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        std::thread::Builder::new()
+            .name("miauth-lock".into())
+            .spawn(move || {
+                let _ = tx.send(file.lock().map(|()| file));
+            })
+            .map_err(|e| fail(format!("cannot wait for the lock: {e}")))?;
+        match tokio::time::timeout(LOCK_TIMEOUT, rx).await {
+            Ok(Ok(Ok(file))) => Ok(Locked { _file: file }),
+            Ok(Ok(Err(e))) => Err(fail(format!("cannot lock: {e}"))),
+            Ok(Err(_)) => Err(fail("waiting for the lock ended abruptly".into())),
+            Err(_) => Err(fail(format!(
+                "another miauth has held the lock for {}; if none is running, remove the file",
+                humantime::format_duration(LOCK_TIMEOUT)
+            ))),
+        }
     }
 
     /// Reads and parses `name`; `T::default()` when it does not exist.

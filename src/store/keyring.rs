@@ -97,7 +97,8 @@ impl Keyring {
             .spawn(move || {
                 let result = match platform_store() {
                     Ok(store) => op(&store).map_err(Failure::Refused),
-                    Err(why) => Err(Failure::Absent(why)),
+                    Err(why) if no_keyring_service(&why) => Err(Failure::Absent(why)),
+                    Err(why) => Err(Failure::Refused(why)),
                 };
                 let _ = tx.send(result);
             });
@@ -110,6 +111,25 @@ impl Keyring {
             Err(_) => Err(Failure::TimedOut(self.timeout)),
         }
     }
+}
+
+/// Whether failing to open the platform's store means no keyring service exists here at all
+/// (no session bus, nothing on it that serves the Secret Service), as opposed to one that
+/// exists and refused: an access denial, a failed key exchange, a provider that failed to
+/// start. Only the first lets `auto` keep tokens in the file.
+fn no_keyring_service(why: &str) -> bool {
+    const ABSENT: [&str; 5] = [
+        // secret-service: no bus address, or the bus has no Secret Service interface.
+        "no secret service provider or dbus session found",
+        // zbus: the session bus's socket does not exist or nobody listens on it.
+        "Failed to connect to address",
+        // The bus runs, but nothing owns or can start org.freedesktop.secrets.
+        "org.freedesktop.DBus.Error.ServiceUnknown",
+        "org.freedesktop.DBus.Error.NameHasNoOwner",
+        // A platform miauth has no keyring for.
+        "miauth knows no system keyring on this platform",
+    ];
+    ABSENT.iter().any(|sign| why.contains(sign))
 }
 
 /// keyring-core's "no such entry", told apart from real failures.
@@ -163,4 +183,28 @@ fn platform_store() -> Result<Arc<CredentialStore>, String> {
 )))]
 fn platform_store() -> Result<Arc<CredentialStore>, String> {
     Err("miauth knows no system keyring on this platform".into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_a_missing_bus_or_provider_counts_as_no_keyring() {
+        for absent in [
+            "Platform failure: zbus error: Failed to connect to address `unix:path=/nonexistent`: No such file or directory (os error 2)",
+            "Platform failure: no secret service provider or dbus session found",
+            "Platform failure: zbus error: org.freedesktop.DBus.Error.ServiceUnknown: The name is not activatable",
+        ] {
+            assert!(no_keyring_service(absent), "{absent}");
+        }
+        for refused in [
+            "Platform failure: zbus error: org.freedesktop.DBus.Error.AccessDenied: Rejected send message",
+            "Platform failure: zbus error: org.freedesktop.DBus.Error.Spawn.ChildExited: Process org.freedesktop.secrets exited with status 1",
+            "Platform failure: SS error: result not returned from SS API",
+            "Platform failure: zbus error: org.freedesktop.DBus.Error.NoReply: Did not receive a reply",
+        ] {
+            assert!(!no_keyring_service(refused), "{refused}");
+        }
+    }
 }

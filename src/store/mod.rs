@@ -11,6 +11,7 @@
 
 mod file;
 mod keyring;
+mod rows;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -19,9 +20,11 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use crate::{AccessToken, Credentials, Error, Instance};
+use crate::{AccessToken, Credentials, Error};
 use file::{Dir, INDEX, Index, KeptToken, TOKENS, Tokens};
 use keyring::{Failure, Keyring};
+pub use rows::instance_key;
+use rows::{accounts_of, choose, drop_row, same, upsert};
 
 /// How long one keyring call may take unless told otherwise.
 pub const DEFAULT_KEYRING_TIMEOUT: Duration = Duration::from_secs(5);
@@ -85,6 +88,9 @@ pub struct Saved {
     pub account: Account,
     /// Something the user must know: the token went to a plain-text file.
     pub warning: Option<String>,
+    /// An older token of the same account was kept, and is forgotten now; it still works on
+    /// the instance until deleted there.
+    pub replaced: bool,
 }
 
 /// The kept accounts and their tokens.
@@ -105,13 +111,6 @@ enum Place {
 struct Memory {
     index: Index,
     tokens: BTreeMap<(String, String), AccessToken>,
-}
-
-/// The key an instance is kept under: its authority, as miauth prints it.
-pub fn instance_key(input: &str) -> String {
-    Instance::parse(input)
-        .map(|i| i.authority())
-        .unwrap_or_else(|_| input.trim().trim_end_matches('/').to_ascii_lowercase())
 }
 
 impl Store {
@@ -206,16 +205,19 @@ impl Store {
             saved_at: humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string(),
             active: true,
         };
-        match &self.place {
+        let mut warning = warning;
+        let replaced = match &self.place {
             Place::Memory(memory) => {
                 let mut memory = lock(memory);
-                memory
+                let replaced = memory
                     .tokens
-                    .insert((instance.clone(), username), credentials.token.clone());
+                    .insert((instance.clone(), username), credentials.token.clone())
+                    .is_some();
                 upsert(&mut memory.index, account.clone());
+                replaced
             }
             Place::Files(dir) => {
-                let guard = dir.lock()?;
+                let guard = dir.lock().await?;
                 let mut index: Index = dir.read(INDEX)?;
                 let before = index
                     .accounts
@@ -255,38 +257,41 @@ impl Store {
                         dir.write(&guard, TOKENS, &tokens)?;
                     }
                 }
-                // A token that moved leaves no copy behind in its old place.
+                upsert(&mut index, account.clone());
+                index.version = 1;
+                dir.write(&guard, INDEX, &index)?;
+                // Only once the index points to the new place does the old copy go, so a
+                // reader never finds the account without its token.
                 match (before, kept_in) {
                     (Some(KeptIn::File), KeptIn::Keyring) => {
                         self.forget_in_file(dir, &guard, &instance, &username)?;
                     }
                     (Some(KeptIn::Keyring), KeptIn::File) => {
-                        let _ = self.keyring.delete(&instance, &username).await;
+                        if let Err(e) = self.keyring.delete(&instance, &username).await {
+                            warning = Some(format!(
+                                "the older copy in the system keyring could not be removed: {}",
+                                keyring_error(&e)
+                            ));
+                        }
                     }
                     _ => {}
                 }
-                upsert(&mut index, account.clone());
-                index.version = 1;
-                dir.write(&guard, INDEX, &index)?;
+                before.is_some()
             }
-        }
-        Ok(Saved { account, warning })
+        };
+        Ok(Saved {
+            account,
+            warning,
+            replaced,
+        })
     }
 
     /// Every kept account, in the order saved; no token is read.
     pub fn list(&self) -> Result<Vec<Account>, Error> {
-        let index = match &self.place {
-            Place::Memory(memory) => lock(memory).index.clone(),
-            Place::Files(dir) => dir.read(INDEX)?,
-        };
-        Ok(index
-            .accounts
-            .iter()
-            .map(|a| Account {
-                active: index.active.get(&a.instance) == Some(&a.username),
-                ..a.clone()
-            })
-            .collect())
+        Ok(match &self.place {
+            Place::Memory(memory) => accounts_of(&lock(memory).index),
+            Place::Files(dir) => accounts_of(&dir.read(INDEX)?),
+        })
     }
 
     /// The account meant by `instance` (may be left out when one instance is kept) and `user`
@@ -346,54 +351,59 @@ impl Store {
     /// Forgets the account and its token here. The token still works on the instance until it
     /// is deleted there.
     pub async fn remove(&self, instance: &str, user: Option<&str>) -> Result<Account, Error> {
-        let account = self.find(Some(instance), user)?;
-        let (key, username) = (account.instance.clone(), account.username.clone());
         match &self.place {
             Place::Memory(memory) => {
                 let mut memory = lock(memory);
-                memory.tokens.remove(&(key.clone(), username.clone()));
-                drop_row(&mut memory.index, &key, &username);
+                let account = choose(accounts_of(&memory.index), Some(instance), user)?;
+                memory
+                    .tokens
+                    .remove(&(account.instance.clone(), account.username.clone()));
+                drop_row(&mut memory.index, &account.instance, &account.username);
+                Ok(account)
             }
             Place::Files(dir) => {
-                let guard = dir.lock()?;
+                let guard = dir.lock().await?;
                 let mut index: Index = dir.read(INDEX)?;
+                let account = choose(accounts_of(&index), Some(instance), user)?;
+                let (key, username) = (&account.instance, &account.username);
                 match account.kept_in {
                     KeptIn::Keyring => {
                         self.keyring
-                            .delete(&key, &username)
+                            .delete(key, username)
                             .await
                             .map_err(|e| keyring_error(&e))?;
                     }
-                    _ => self.forget_in_file(dir, &guard, &key, &username)?,
+                    _ => self.forget_in_file(dir, &guard, key, username)?,
                 }
-                drop_row(&mut index, &key, &username);
+                drop_row(&mut index, key, username);
                 dir.write(&guard, INDEX, &index)?;
+                Ok(account)
             }
         }
-        Ok(account)
     }
 
     /// Makes `user` the active account of `instance`.
-    pub fn set_active(&self, instance: &str, user: &str) -> Result<Account, Error> {
-        let account = self.find(Some(instance), Some(user))?;
-        let set = |index: &mut Index| {
+    pub async fn set_active(&self, instance: &str, user: &str) -> Result<Account, Error> {
+        let set = |index: &mut Index| -> Result<Account, Error> {
+            let account = choose(accounts_of(index), Some(instance), Some(user))?;
             index
                 .active
                 .insert(account.instance.clone(), account.username.clone());
+            Ok(Account {
+                active: true,
+                ..account
+            })
         };
         match &self.place {
             Place::Memory(memory) => set(&mut lock(memory).index),
             Place::Files(dir) => {
-                let guard = dir.lock()?;
+                let guard = dir.lock().await?;
                 let mut index: Index = dir.read(INDEX)?;
-                set(&mut index);
+                let account = set(&mut index)?;
                 dir.write(&guard, INDEX, &index)?;
+                Ok(account)
             }
         }
-        Ok(Account {
-            active: true,
-            ..account
-        })
     }
 
     fn forget_in_file(
@@ -419,106 +429,6 @@ fn lock(memory: &Mutex<Memory>) -> std::sync::MutexGuard<'_, Memory> {
     memory
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner)
-}
-
-fn same(account: &Account, instance: &str, username: &str) -> bool {
-    account.instance == instance && account.username.eq_ignore_ascii_case(username)
-}
-
-/// Adds or replaces the row of `account`, and makes it the active one of its instance.
-fn upsert(index: &mut Index, account: Account) {
-    index
-        .active
-        .insert(account.instance.clone(), account.username.clone());
-    match index
-        .accounts
-        .iter_mut()
-        .find(|a| same(a, &account.instance, &account.username))
-    {
-        Some(row) => *row = account,
-        None => index.accounts.push(account),
-    }
-}
-
-/// Removes a row; another account of the same instance, if any, becomes the active one.
-fn drop_row(index: &mut Index, instance: &str, username: &str) {
-    index.accounts.retain(|a| !same(a, instance, username));
-    if index
-        .active
-        .get(instance)
-        .is_some_and(|u| u.eq_ignore_ascii_case(username))
-    {
-        match index.accounts.iter().find(|a| a.instance == instance) {
-            Some(next) => {
-                index
-                    .active
-                    .insert(instance.to_owned(), next.username.clone());
-            }
-            None => {
-                index.active.remove(instance);
-            }
-        }
-    }
-}
-
-/// The one account meant, out of `accounts`.
-fn choose(
-    accounts: Vec<Account>,
-    instance: Option<&str>,
-    user: Option<&str>,
-) -> Result<Account, Error> {
-    let user = user.map(|u| u.trim_start_matches('@'));
-    let instance = match instance {
-        Some(input) => instance_key(input),
-        None => {
-            let mut instances: Vec<&str> = accounts.iter().map(|a| a.instance.as_str()).collect();
-            instances.dedup();
-            instances.sort_unstable();
-            instances.dedup();
-            match instances.as_slice() {
-                [one] => (*one).to_owned(),
-                [] => {
-                    return Err(Error::NotLoggedIn {
-                        instance: None,
-                        user: user.map(str::to_owned),
-                        reason: "no account is kept".into(),
-                    });
-                }
-                several => {
-                    return Err(Error::InvalidOption {
-                        option: "instance",
-                        input: String::new(),
-                        reason: format!(
-                            "accounts of several instances are kept ({}); name one",
-                            several.join(", ")
-                        ),
-                    });
-                }
-            }
-        }
-    };
-    let on_instance: Vec<Account> = accounts
-        .into_iter()
-        .filter(|a| a.instance == instance)
-        .collect();
-    let found = match user {
-        Some(user) => on_instance
-            .into_iter()
-            .find(|a| a.username.eq_ignore_ascii_case(user)),
-        None => {
-            let active = on_instance.iter().position(|a| a.active);
-            match (active, on_instance.len()) {
-                (Some(i), _) => on_instance.into_iter().nth(i),
-                (None, 1) => on_instance.into_iter().next(),
-                _ => None,
-            }
-        }
-    };
-    found.ok_or_else(|| Error::NotLoggedIn {
-        instance: Some(instance),
-        user: user.map(str::to_owned),
-        reason: "no such account is kept".into(),
-    })
 }
 
 /// A keyring failure as the error the user sees.

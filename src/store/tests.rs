@@ -1,7 +1,7 @@
 //! The store with the file backend and in memory: what is kept where, and what never is.
 
 use super::*;
-use crate::{Permissions, User};
+use crate::{Instance, Permissions, User};
 
 fn credentials(instance: &str, username: &str, token: &str) -> Credentials {
     Credentials {
@@ -86,7 +86,7 @@ async fn a_second_account_is_kept_beside_the_first_and_becomes_active() {
     let (_, token) = store.get(Some("misskey.io"), Some("alice")).await.unwrap();
     assert_eq!(token.expose(), "A");
 
-    store.set_active("misskey.io", "alice").unwrap();
+    store.set_active("misskey.io", "alice").await.unwrap();
     let (active, _) = store.get(Some("misskey.io"), None).await.unwrap();
     assert_eq!(active.username, "alice");
     let listed = store.list().unwrap();
@@ -185,37 +185,138 @@ async fn a_corrupt_tokens_file_is_an_error_and_is_kept() {
     assert_eq!(std::fs::read_to_string(&tokens).unwrap(), "[]");
 }
 
-#[tokio::test]
-async fn saves_from_many_stores_at_once_keep_every_account() {
+#[test]
+fn saves_from_many_stores_at_once_keep_every_account() {
     let (_tmp, store) = file_store();
     let dir = store.dir().unwrap().to_owned();
-    let mut saves = tokio::task::JoinSet::new();
-    for n in 0..16 {
-        let dir = dir.clone();
-        saves.spawn(async move {
-            // Each its own Store, as two processes would be.
-            let store = Store::open(dir, StoreChoice::File);
-            store
-                .save(&credentials(
-                    "misskey.io",
-                    &format!("user{n}"),
-                    &format!("T{n}"),
-                ))
-                .await
-                .unwrap();
-        });
-    }
-    while let Some(done) = saves.join_next().await {
-        done.unwrap();
+    // Threads, each with a runtime and a Store of its own, as separate processes would be:
+    // their read-modify-writes really overlap, and only the lock keeps them whole.
+    let savers: Vec<_> = (0..16)
+        .map(|n| {
+            let dir = dir.clone();
+            std::thread::spawn(move || {
+                let runtime = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .unwrap();
+                runtime.block_on(async {
+                    Store::open(dir, StoreChoice::File)
+                        .save(&credentials(
+                            "misskey.io",
+                            &format!("user{n}"),
+                            &format!("T{n}"),
+                        ))
+                        .await
+                        .unwrap();
+                });
+            })
+        })
+        .collect();
+    for saver in savers {
+        saver.join().unwrap();
     }
     assert_eq!(store.list().unwrap().len(), 16);
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     for n in 0..16 {
-        let (_, token) = store
-            .get(Some("misskey.io"), Some(&format!("user{n}")))
-            .await
+        let (_, token) = runtime
+            .block_on(store.get(Some("misskey.io"), Some(&format!("user{n}"))))
             .unwrap();
         assert_eq!(token.expose(), format!("T{n}"));
     }
+}
+
+#[tokio::test]
+async fn a_lock_held_elsewhere_is_waited_for_then_given_up_with_an_error() {
+    let (_tmp, store) = file_store();
+    store
+        .save(&credentials("misskey.io", "alice", "A"))
+        .await
+        .unwrap();
+    let lock_path = store.dir().unwrap().join(".lock");
+    let held = std::fs::File::options()
+        .write(true)
+        .open(&lock_path)
+        .unwrap();
+    held.lock().unwrap();
+    tokio::time::pause();
+    let e = store
+        .save(&credentials("misskey.io", "bob", "B"))
+        .await
+        .unwrap_err();
+    assert_eq!(e.exit_code(), crate::exit::LOCAL, "{e}");
+    assert!(e.to_string().contains(".lock"), "{e}");
+    assert!(
+        e.to_string().contains("another miauth has held the lock"),
+        "{e}"
+    );
+}
+
+#[tokio::test]
+async fn a_directory_others_may_write_to_is_refused() {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let (_tmp, store) = file_store();
+        let dir = store.dir().unwrap();
+        std::fs::create_dir_all(dir).unwrap();
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o777)).unwrap();
+        let e = store
+            .save(&credentials("misskey.io", "alice", "A"))
+            .await
+            .unwrap_err();
+        assert!(e.to_string().contains("others may write to it"), "{e}");
+        assert!(!dir.join(INDEX).exists());
+    }
+}
+
+#[tokio::test]
+async fn a_handle_names_the_account_and_its_instance() {
+    let store = Store::in_memory();
+    for (instance, user, token) in [
+        ("misskey.io", "alice", "A"),
+        ("misskey.io", "bob", "B"),
+        ("example.social", "alice", "C"),
+    ] {
+        store
+            .save(&credentials(instance, user, token))
+            .await
+            .unwrap();
+    }
+    let (_, token) = store.get(Some("@alice@misskey.io"), None).await.unwrap();
+    assert_eq!(token.expose(), "A");
+    let (_, token) = store.get(Some("bob@misskey.io"), None).await.unwrap();
+    assert_eq!(token.expose(), "B");
+    // A handle whose domain delegates to its web host: the one bob kept anywhere.
+    let (account, _) = store.get(Some("@bob@example.com"), None).await.unwrap();
+    assert_eq!(account.instance, "misskey.io");
+    let e = store
+        .get(Some("@carol@misskey.io"), None)
+        .await
+        .unwrap_err();
+    assert_eq!(e.exit_code(), crate::exit::NOT_LOGGED_IN, "{e}");
+    // -u alone picks the instance when only one has that user.
+    let (account, _) = store.get(None, Some("bob")).await.unwrap();
+    assert_eq!(account.instance, "misskey.io");
+}
+
+#[tokio::test]
+async fn saving_an_account_again_says_the_older_token_is_replaced() {
+    let (_tmp, store) = file_store();
+    let first = store
+        .save(&credentials("misskey.io", "alice", "A"))
+        .await
+        .unwrap();
+    assert!(!first.replaced);
+    let second = store
+        .save(&credentials("misskey.io", "alice", "A2"))
+        .await
+        .unwrap();
+    assert!(second.replaced);
+    let (_, token) = store.get(Some("misskey.io"), None).await.unwrap();
+    assert_eq!(token.expose(), "A2");
 }
 
 #[test]

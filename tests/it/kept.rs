@@ -219,6 +219,39 @@ async fn a_revoked_token_is_refused_by_check_and_replaced_by_a_login_when_asked(
 }
 
 #[tokio::test]
+async fn a_login_approved_by_another_account_than_asked_is_kept_as_that_account_not_printed() {
+    // The fake instance's user is alice; a program asks for bob's token.
+    let server = mock(MockConfig::default()).await;
+    let home = Home::new();
+    let done = home
+        .accept(
+            &[
+                "token",
+                server.base_url(),
+                "-u",
+                "bob",
+                "--login",
+                "--no-browser",
+                "--timeout",
+                "20s",
+            ],
+            &[],
+        )
+        .await;
+    assert_eq!(done.code, Some(6), "{}", done.stderr);
+    assert_eq!(done.stdout, "", "alice's token is not handed out as bob's");
+    assert!(
+        error_line(&done.stderr).contains("approved by @alice@"),
+        "{}",
+        done.stderr
+    );
+    // Not lost: it is kept as alice's.
+    let issued = server.issued_tokens().remove(0);
+    let done = home.run(&["token", host(&server), "-u", "alice"]).await;
+    assert_eq!(done.stdout, format!("{issued}\n"), "{}", done.stderr);
+}
+
+#[tokio::test]
 async fn asking_for_a_permission_the_kept_token_lacks_needs_a_login_for_all_of_them() {
     let server = mock(MockConfig::default()).await;
     let home = Home::new();
