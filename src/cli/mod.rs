@@ -15,7 +15,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU8, Ordering};
 
 use clap::Parser;
-use miauth::browser::{Browser, NoBrowser, SystemBrowser, can_open_browser};
+use miauth::browser::{Browser, NoBrowser, Showing, SystemBrowser, current_showing};
 use miauth::handle::Handle;
 use miauth::mock::{Choice, MockConfig, MockServer, ScriptedBrowser};
 use miauth::{Error, Instance, Login, Permissions, exit};
@@ -38,7 +38,8 @@ pub fn run() -> u8 {
             let first = first.strip_prefix("error: ").unwrap_or(first);
             eprintln!("miauth: error: {first}; see `miauth --help`");
             // A program reading --events still gets its one final event.
-            if std::env::args().any(|a| a == "--events") {
+            // `args_os`: an argument that is not UTF-8 is this very usage error.
+            if std::env::args_os().any(|a| a == "--events") {
                 let event = serde_json::json!({
                     "event": "error",
                     "code": exit::USAGE,
@@ -199,7 +200,12 @@ impl Start {
     /// `scripted`: the demo's scripted browser visits the page, whatever `$BROWSER` and the
     /// display say.
     fn new(quiet: bool, verbose: u8, wait: &WaitArgs, out: &OutputArgs, scripted: bool) -> Self {
-        let display = !scripted && !wait.no_browser && can_open_browser();
+        let showing = if scripted || wait.no_browser {
+            Showing::Browser
+        } else {
+            current_showing()
+        };
+        let display = !scripted && !wait.no_browser && showing == Showing::Browser;
         let browser: Arc<dyn Browser> = if scripted {
             Arc::new(ScriptedBrowser::new(Choice::Accept))
         } else if display {
@@ -220,7 +226,7 @@ impl Start {
             },
             opens_browser: scripted || display,
             callback: !wait.no_callback,
-            no_display: !scripted && !wait.no_browser && !display,
+            no_browser_because: showing.reason(),
             scripted,
         });
         Start { browser, reporter }
@@ -348,7 +354,8 @@ fn read_ca(args: &InstanceArgs) -> Result<Option<CaFile>, Error> {
     }
 }
 
-/// Completes on Ctrl-C or SIGTERM, recording which exit code the interruption calls for.
+/// Completes on Ctrl-C or SIGTERM (on Windows: Ctrl-C, Ctrl-Break or the console closing),
+/// recording which exit code the interruption calls for.
 /// The handlers are installed now, not at the first poll, so a signal sent as soon as the URL
 /// is printed is already caught.
 fn cancelled(code: Arc<AtomicU8>) -> impl std::future::Future<Output = ()> + Send + 'static {
@@ -369,7 +376,28 @@ fn cancelled(code: Arc<AtomicU8>) -> impl std::future::Future<Output = ()> + Sen
             }
         }
     }
-    #[cfg(not(unix))]
+    #[cfg(windows)]
+    {
+        // Windows has no SIGTERM: Ctrl-Break and closing the console window are the other
+        // ways a console program is told to stop, and get the same last check as Ctrl-C.
+        // Closing leaves the program a few seconds (the system's limit) before it is ended.
+        use tokio::signal::windows::{ctrl_break, ctrl_c, ctrl_close};
+        let (int, brk, close) = (ctrl_c(), ctrl_break(), ctrl_close());
+        async move {
+            match (int, brk, close) {
+                (Ok(mut int), Ok(mut brk), Ok(mut close)) => tokio::select! {
+                    _ = int.recv() => {}
+                    _ = brk.recv() => {}
+                    _ = close.recv() => {}
+                },
+                _ => {
+                    let _ = tokio::signal::ctrl_c().await;
+                }
+            }
+            code.store(exit::INTERRUPTED, Ordering::SeqCst);
+        }
+    }
+    #[cfg(not(any(unix, windows)))]
     {
         async move {
             let _ = tokio::signal::ctrl_c().await;
@@ -434,7 +462,7 @@ async fn demo(
     wait: &WaitArgs,
     out: &OutputArgs,
 ) -> u8 {
-    let display = !wait.no_browser && can_open_browser();
+    let display = !wait.no_browser && current_showing() == Showing::Browser;
     // With --auto-approve, or where no browser can be opened, the scripted browser plays the
     // user: a `$BROWSER` that shows nothing (`true`, `echo`) must not leave the demo waiting.
     let scripted = auto_approve || (!display && !wait.no_browser);

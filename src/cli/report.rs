@@ -38,8 +38,8 @@ pub(crate) struct ReportConfig {
     pub opens_browser: bool,
     /// Whether the consent page will redirect back here (else the user returns by hand).
     pub callback: bool,
-    /// A browser was wanted, but none can be opened here.
-    pub no_display: bool,
+    /// A browser was wanted, but none can be opened here, for this reason.
+    pub no_browser_because: Option<&'static str>,
     /// The demo's scripted browser plays the user.
     pub scripted: bool,
 }
@@ -223,8 +223,10 @@ impl Reporter {
         }
         let header = if self.config.scripted {
             "The scripted browser visits this URL:"
-        } else if self.config.no_display {
-            "No browser can be opened here (no display); open this URL on any device to approve the login:"
+        } else if let Some(reason) = self.config.no_browser_because {
+            &format!(
+                "No browser is opened here ({reason}); open this URL on any device to approve the login:"
+            )
         } else {
             "Open this URL in a browser to approve the login:"
         };

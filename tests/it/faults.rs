@@ -400,6 +400,7 @@ impl miauth::browser::Browser for DelayedAccept {
     }
 }
 
+#[cfg(unix)]
 #[tokio::test]
 async fn ctrl_c_while_the_token_is_confirmed_delivers_it_unconfirmed() {
     let server = mock(MockConfig {

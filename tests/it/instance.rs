@@ -264,7 +264,7 @@ async fn asking_an_old_misskey_for_newer_permissions_warns_before_the_browser_op
         "read:account,read:admin:meta,write:chat",
     ]);
     run.authorization_url().await;
-    run.signal("INT");
+    run.stop();
     let done = run.finish().await;
     assert!(
         done.stderr.contains(
@@ -282,7 +282,7 @@ async fn asking_an_old_misskey_for_newer_permissions_warns_before_the_browser_op
         "write:chat",
     ]);
     run.authorization_url().await;
-    run.signal("INT");
+    run.stop();
     let done = run.finish().await;
     assert!(!done.stderr.contains("warning"), "{}", done.stderr);
 }
@@ -402,6 +402,7 @@ async fn silent_server() -> String {
     format!("http://{addr}")
 }
 
+#[cfg(unix)]
 #[tokio::test]
 async fn ctrl_c_and_the_deadline_also_end_detection() {
     let base = silent_server().await;
