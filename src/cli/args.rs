@@ -150,6 +150,17 @@ pub(super) enum Command {
         #[command(flatten)]
         out: OutputArgs,
     },
+    /// Print a completion script for a shell, made from these very options.
+    ///
+    /// bash: miauth completions bash > ~/.local/share/bash-completion/completions/miauth;
+    /// zsh: miauth completions zsh > ~/.zfunc/_miauth (with ~/.zfunc in $fpath);
+    /// fish: miauth completions fish > ~/.config/fish/completions/miauth.fish.
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff) of miauth and all its commands: miauth manpage | man -l -
+    Manpage,
 }
 
 pub(super) const EXEC_EXIT_CODES: &str = "\

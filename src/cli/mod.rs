@@ -7,6 +7,7 @@
 
 mod args;
 mod deliver;
+mod generate;
 mod kept;
 mod report;
 
@@ -125,6 +126,8 @@ pub fn run() -> u8 {
                 wait,
                 out,
             } => demo(quiet, verbose, auto_approve, &wait, &out).await,
+            Command::Completions { shell } => generate::completions(shell),
+            Command::Manpage => generate::manpage(),
         }
     })
 }
