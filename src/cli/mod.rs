@@ -516,7 +516,6 @@ async fn demo(
 }
 
 fn init_logging(quiet: bool, verbose: u8) {
-    use std::io::IsTerminal;
     let filter = match (quiet, verbose) {
         (true, _) => "miauth=error",
         (false, 0) => "miauth=warn",
@@ -527,6 +526,6 @@ fn init_logging(quiet: bool, verbose: u8) {
         .with_writer(std::io::stderr)
         .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
         .with_target(false)
-        .with_ansi(std::io::stderr().is_terminal())
+        .with_ansi(report::stderr_colours())
         .try_init();
 }
