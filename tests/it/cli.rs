@@ -378,6 +378,34 @@ fn invalid_input_exits_2_with_one_line_naming_it() {
     assert_eq!(String::from_utf8_lossy(&out.stderr).lines().count(), 1);
 }
 
+/// Regression: reading the arguments again for `--events` panicked (exit 1) on one that is not
+/// UTF-8.
+#[cfg(unix)]
+#[test]
+fn an_argument_that_is_not_utf8_is_a_usage_error() {
+    use std::ffi::OsStr;
+    use std::os::unix::ffi::OsStrExt;
+    let instance = OsStr::from_bytes(b"misskey\xff.io");
+    for events in [false, true] {
+        let mut cmd = miauth();
+        cmd.arg("login").arg(instance);
+        if events {
+            cmd.arg("--events");
+        }
+        let out = cmd.output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{stderr}");
+        assert_eq!(stderr.lines().count(), 1, "{stderr}");
+        assert!(stderr.contains("invalid UTF-8"), "{stderr}");
+        assert!(!stderr.contains("internal error"), "{stderr}");
+        if events {
+            let event: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+            assert_eq!(event["event"], "error");
+            assert_eq!(event["code"], 2);
+        }
+    }
+}
+
 #[test]
 fn help_documents_the_exit_codes() {
     miauth()
