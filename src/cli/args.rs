@@ -225,8 +225,8 @@ pub(super) struct AppArgs {
 /// Where tokens are kept.
 #[derive(Args, Debug)]
 pub(super) struct StoreArgs {
-    /// Where to keep tokens: the system keyring, a plain-text owner-only file, or auto (the
-    /// keyring where one exists, else the file, with a warning).
+    /// Where to keep tokens: the system keyring, a plain-text file (owner-only on Unix), or
+    /// auto (the keyring where one exists, else the file, with a warning).
     #[arg(long, value_enum, env = "MIAUTH_STORE", default_value_t = StoreArg::Auto)]
     pub(super) store: StoreArg,
     /// How long one keyring call may take [default: 5s; 60s on a terminal, where an unlock
@@ -298,7 +298,7 @@ pub(super) struct OutputArgs {
     /// What to print: the token, a JSON object, or MISSKEY_URL/MISSKEY_TOKEN lines.
     #[arg(long, value_enum, default_value_t = Format::Token)]
     pub(super) format: Format,
-    /// Write the result to FILE (owner-only, atomically) instead of stdout.
+    /// Write the result to FILE (atomically; owner-only on Unix) instead of stdout.
     #[arg(short, long, value_name = "FILE")]
     pub(super) output: Option<PathBuf>,
     /// Print progress on stdout as JSON lines for a program: authorize, waiting, retrying,
