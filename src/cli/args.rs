@@ -21,7 +21,7 @@ Exit codes:
   5    local error: the port cannot be bound, the output or the kept tokens cannot be
        written or read, the keyring is locked, refused or did not answer
   6    not logged in: nothing kept for that instance or account, or its token was revoked
-  130  interrupted by Ctrl-C (143: terminated by SIGTERM)";
+  130  interrupted by Ctrl-C (143: terminated by SIGTERM, on Unix)";
 
 /// Get a Misskey access token through MiAuth, the browser login of Misskey and its forks.
 #[derive(Parser, Debug)]
