@@ -390,6 +390,7 @@ async fn a_cdn_refusing_detection_does_not_stop_the_login() {
 }
 
 /// A server that accepts connections and never answers.
+#[cfg(unix)]
 async fn silent_server() -> String {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
