@@ -378,6 +378,24 @@ fn invalid_input_exits_2_with_one_line_naming_it() {
     assert_eq!(String::from_utf8_lossy(&out.stderr).lines().count(), 1);
 }
 
+#[tokio::test]
+async fn in_ci_no_browser_opens_and_the_url_is_printed_even_with_q() {
+    let server = mock(MockConfig::default()).await;
+    // A display is there, and CI=true (which spawn_miauth sets) still opens nothing.
+    let (done, _) = crate::support::accept_in_browser(
+        &["login", server.base_url(), "-q", "--timeout", "20s"],
+        &[("DISPLAY", ":0")],
+    )
+    .await;
+    assert_eq!(done.code, Some(0), "{}", done.stderr);
+    assert!(
+        done.stderr.contains("No browser is opened here (a CI job)"),
+        "{}",
+        done.stderr
+    );
+    assert!(!done.stderr.contains("could not open"), "{}", done.stderr);
+}
+
 /// Regression: reading the arguments again for `--events` panicked (exit 1) on one that is not
 /// UTF-8.
 #[cfg(unix)]
