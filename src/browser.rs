@@ -1,11 +1,14 @@
 //! Opening the authorisation URL: the one side effect on the user's desktop.
 //!
 //! [`Browser`] is the seam: the flow calls it once with the URL and does not wait for the
-//! browser. [`SystemBrowser`] follows the `BROWSER` convention of Python's webbrowser, git and
-//! gh (a command, run with the URL as its argument) and otherwise uses the system opener.
-//! Tests and the demo plug in a scripted browser instead.
+//! browser. [`SystemBrowser`] follows the `BROWSER` convention of Python's webbrowser (a list
+//! of commands, `%s` replaced by the URL) and otherwise uses the system opener. Whether a
+//! browser can be opened at all ([`where_to_show`]) is decided from the environment alone, so
+//! it is tested without touching the process's own. Tests and the demo plug in a scripted
+//! browser instead.
 
-use std::process::{Command, Stdio};
+use std::ffi::OsString;
+use std::process::{Child, Command, Stdio};
 
 /// Something that can show the user a URL.
 pub trait Browser: Send + Sync {
@@ -42,84 +45,377 @@ impl Browser for NoBrowser {
     }
 }
 
-/// Runs `$BROWSER`: split like a shell would, `%s` replaced by the URL, or the URL appended.
-/// The command's output is discarded so it cannot mix with miauth's; it is not waited for.
-fn run_browser_command(cmd: &str, url: &str) -> Result<(), String> {
-    let words = shell_words::split(cmd).map_err(|e| format!("cannot parse $BROWSER: {e}"))?;
-    let Some((program, args)) = words.split_first() else {
-        return Err("$BROWSER is empty".into());
-    };
-    let mut args: Vec<String> = args.to_vec();
-    if args.iter().any(|a| a.contains("%s")) {
-        for a in &mut args {
-            *a = a.replace("%s", url);
+/// One command `$BROWSER` names: a program and its arguments, the URL already in them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BrowserCommand {
+    pub program: String,
+    pub args: Vec<String>,
+}
+
+/// The commands `$BROWSER` names, in the order to try them, each with `url` in place.
+///
+/// The value is a list separated by `separator` (the platform's `PATH` separator, as Python's
+/// webbrowser reads it). An entry with `%s` is a command line, split like a shell would, with
+/// `%s` replaced by the URL. Any other entry gets the URL as its last argument, and is taken as
+/// a program whole when it names an existing file (`is_file`), so an unquoted Windows path
+/// with spaces (`C:\Program Files\Mozilla Firefox\firefox.exe`) works; a single word is taken
+/// as it is (no shell escapes to undo in `C:\Tools\browser.exe`); otherwise it is a command
+/// line too (`firefox --new-window`).
+pub fn browser_commands(
+    value: &str,
+    separator: char,
+    is_file: &dyn Fn(&str) -> bool,
+    url: &str,
+) -> Result<Vec<BrowserCommand>, String> {
+    let mut commands = Vec::new();
+    for entry in value.split(separator).map(str::trim) {
+        if entry.is_empty() {
+            continue;
         }
-    } else {
-        args.push(url.to_owned());
+        let single_word = !entry.contains(char::is_whitespace) && !entry.contains(['"', '\'']);
+        if !entry.contains("%s") && (single_word || is_file(entry)) {
+            commands.push(BrowserCommand {
+                program: entry.to_owned(),
+                args: vec![url.to_owned()],
+            });
+            continue;
+        }
+        let words = shell_words::split(entry).map_err(|e| format!("cannot parse $BROWSER: {e}"))?;
+        let Some((program, args)) = words.split_first() else {
+            continue;
+        };
+        let mut args = args.to_vec();
+        if args.iter().any(|a| a.contains("%s")) {
+            for a in &mut args {
+                *a = a.replace("%s", url);
+            }
+        } else {
+            args.push(url.to_owned());
+        }
+        commands.push(BrowserCommand {
+            program: program.clone(),
+            args,
+        });
     }
-    let mut child = Command::new(program)
-        .args(&args)
+    if commands.is_empty() {
+        return Err("$BROWSER names no command".into());
+    }
+    Ok(commands)
+}
+
+/// Runs the first command of `$BROWSER` that starts. The command's output is discarded so it
+/// cannot mix with miauth's; it is not waited for.
+fn run_browser_command(value: &str, url: &str) -> Result<(), String> {
+    let separator = if cfg!(windows) { ';' } else { ':' };
+    let is_file = |path: &str| std::path::Path::new(path).is_file();
+    let mut failure = String::new();
+    for command in browser_commands(value, separator, &is_file, url)? {
+        match spawn(&command) {
+            Ok(mut child) => {
+                // Reap the child whenever it ends, without making the login wait for it.
+                std::thread::spawn(move || {
+                    let _ = child.wait();
+                });
+                return Ok(());
+            }
+            Err(e) => failure = format!("cannot run $BROWSER ({}): {e}", command.program),
+        }
+    }
+    Err(failure)
+}
+
+fn spawn(command: &BrowserCommand) -> std::io::Result<Child> {
+    Command::new(&command.program)
+        .args(&command.args)
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
-        .map_err(|e| format!("cannot run $BROWSER ({program}): {e}"))?;
-    // Reap the child whenever it ends, without making the login wait for it.
-    std::thread::spawn(move || {
-        let _ = child.wait();
-    });
-    Ok(())
 }
 
-/// Whether a browser can plausibly be opened here: `$BROWSER` is set, or (on Linux and the
-/// BSDs) a graphical session exists, or (elsewhere) this is not an SSH session.
-pub fn can_open_browser() -> bool {
-    let set = |name: &str| std::env::var_os(name).is_some_and(|v| !v.is_empty());
-    if set("BROWSER") {
-        return true;
+/// Where the URL can be shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Showing {
+    /// A browser can plausibly be opened here.
+    Browser,
+    /// A CI job (`CI`, `GITHUB_ACTIONS`, `TF_BUILD`): nobody would see a browser.
+    Ci,
+    /// An SSH session on macOS or Windows: the browser would open on the far desktop.
+    Ssh,
+    /// Linux or a BSD without a graphical session.
+    NoDisplay,
+}
+
+impl Showing {
+    /// Why no browser is opened, for the line above the URL; `None` when one is.
+    pub fn reason(self) -> Option<&'static str> {
+        match self {
+            Showing::Browser => None,
+            Showing::Ci => Some("a CI job"),
+            Showing::Ssh => Some("an SSH session"),
+            Showing::NoDisplay => Some("no display"),
+        }
     }
-    if cfg!(any(target_os = "macos", target_os = "windows")) {
-        !set("SSH_CONNECTION")
+}
+
+/// The kind of system, as far as opening a browser goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Desktop {
+    /// macOS and Windows: a desktop is there unless this is an SSH session.
+    Always,
+    /// Linux and the BSDs: a desktop is there when a display is.
+    WithDisplay,
+}
+
+impl Desktop {
+    pub fn current() -> Desktop {
+        if cfg!(any(target_os = "macos", target_os = "windows")) {
+            Desktop::Always
+        } else {
+            Desktop::WithDisplay
+        }
+    }
+}
+
+/// Whether a browser can plausibly be opened here, from this process's environment.
+pub fn can_open_browser() -> bool {
+    current_showing() == Showing::Browser
+}
+
+/// [`where_to_show`] for this process.
+pub fn current_showing() -> Showing {
+    // WSL opens the Windows side's browser through its interop, whatever the display says.
+    let wsl_interop = cfg!(target_os = "linux")
+        && std::path::Path::new("/proc/sys/fs/binfmt_misc/WSLInterop").exists();
+    where_to_show(
+        &|name| std::env::var_os(name),
+        Desktop::current(),
+        wsl_interop,
+    )
+}
+
+/// Whether a browser can be opened, given the environment (`env`), the kind of system, and
+/// whether WSL's Windows interop is there: an explicit `$BROWSER` always is honoured; a CI job
+/// opens nothing on any system; macOS and Windows open one unless over SSH; Linux and the BSDs
+/// need a display, or WSL.
+pub fn where_to_show(
+    env: &dyn Fn(&str) -> Option<OsString>,
+    desktop: Desktop,
+    wsl_interop: bool,
+) -> Showing {
+    let set = |name: &str| env(name).is_some_and(|v| !v.is_empty());
+    // `CI=false` and `CI=0` are how some people turn a CI variable off by hand.
+    let on = |name: &str| {
+        env(name).is_some_and(|v| {
+            let v = v.to_string_lossy().trim().to_ascii_lowercase();
+            !v.is_empty() && v != "false" && v != "0"
+        })
+    };
+    if set("BROWSER") {
+        return Showing::Browser;
+    }
+    if on("CI") || on("GITHUB_ACTIONS") || on("TF_BUILD") {
+        return Showing::Ci;
+    }
+    let wsl = wsl_interop || set("WSL_DISTRO_NAME") || set("WSL_INTEROP");
+    if desktop == Desktop::Always || wsl {
+        if set("SSH_CONNECTION") {
+            Showing::Ssh
+        } else {
+            Showing::Browser
+        }
+    } else if set("DISPLAY") || set("WAYLAND_DISPLAY") {
+        Showing::Browser
     } else {
-        set("DISPLAY") || set("WAYLAND_DISPLAY")
+        Showing::NoDisplay
     }
 }
 
 #[cfg(test)]
-#[cfg(unix)]
 mod tests {
     use super::*;
 
+    const URL: &str = "https://misskey.io/miauth/x?name=a%20b";
+
+    fn command(program: &str, args: &[&str]) -> BrowserCommand {
+        BrowserCommand {
+            program: program.to_owned(),
+            args: args.iter().map(|a| (*a).to_owned()).collect(),
+        }
+    }
+
+    fn parse(value: &str, separator: char, files: &[&str]) -> Vec<BrowserCommand> {
+        browser_commands(value, separator, &|p| files.contains(&p), URL).unwrap()
+    }
+
     #[test]
-    fn browser_command_gets_the_url_as_its_argument() {
+    fn a_browser_command_gets_the_url_as_its_last_argument() {
+        assert_eq!(parse("firefox", ':', &[]), [command("firefox", &[URL])]);
+        assert_eq!(
+            parse("firefox --new-window", ':', &[]),
+            [command("firefox", &["--new-window", URL])]
+        );
+    }
+
+    #[test]
+    fn percent_s_is_replaced_by_the_url_instead() {
+        assert_eq!(
+            parse("chromium --app=%s --incognito", ':', &[]),
+            [command(
+                "chromium",
+                &[&format!("--app={URL}"), "--incognito"]
+            )]
+        );
+        assert_eq!(
+            parse(
+                r#""C:\Program Files\Firefox\firefox.exe" -new-tab %s"#,
+                ';',
+                &[]
+            ),
+            [command(
+                r"C:\Program Files\Firefox\firefox.exe",
+                &["-new-tab", URL]
+            )]
+        );
+    }
+
+    #[test]
+    fn an_unquoted_windows_path_with_spaces_is_one_program() {
+        let path = r"C:\Program Files\Mozilla Firefox\firefox.exe";
+        assert_eq!(parse(path, ';', &[path]), [command(path, &[URL])]);
+        // A single word keeps its backslashes, whether the file exists or not.
+        assert_eq!(
+            parse(r"C:\Tools\browser.exe", ';', &[]),
+            [command(r"C:\Tools\browser.exe", &[URL])]
+        );
+    }
+
+    #[test]
+    fn entries_separated_like_path_are_tried_in_order() {
+        assert_eq!(
+            parse("wslview:firefox %s::", ':', &[]),
+            [command("wslview", &[URL]), command("firefox", &[URL])]
+        );
+        assert_eq!(
+            parse(
+                r"C:\Program Files\A\a.exe;b.exe",
+                ';',
+                &[r"C:\Program Files\A\a.exe"]
+            ),
+            [
+                command(r"C:\Program Files\A\a.exe", &[URL]),
+                command("b.exe", &[URL])
+            ]
+        );
+    }
+
+    #[test]
+    fn a_browser_value_naming_nothing_or_unbalanced_is_refused() {
+        assert!(browser_commands(" : ", ':', &|_| false, URL).is_err());
+        let e = browser_commands("firefox 'unclosed", ':', &|_| false, URL).unwrap_err();
+        assert!(e.contains("cannot parse $BROWSER"), "{e}");
+    }
+
+    fn show(vars: &[(&str, &str)], desktop: Desktop, wsl: bool) -> Showing {
+        let env = |name: &str| {
+            vars.iter()
+                .find(|(k, _)| *k == name)
+                .map(|(_, v)| OsString::from(v))
+        };
+        where_to_show(&env, desktop, wsl)
+    }
+
+    #[test]
+    fn ci_opens_no_browser_on_any_system() {
+        for desktop in [Desktop::Always, Desktop::WithDisplay] {
+            for var in ["CI", "GITHUB_ACTIONS", "TF_BUILD"] {
+                let got = show(&[(var, "true"), ("DISPLAY", ":0")], desktop, true);
+                assert_eq!(got, Showing::Ci, "{var} on {desktop:?}");
+            }
+        }
+        assert_eq!(
+            show(&[("CI", "false")], Desktop::Always, false),
+            Showing::Browser
+        );
+        assert_eq!(
+            show(&[("CI", "")], Desktop::Always, false),
+            Showing::Browser
+        );
+    }
+
+    #[test]
+    fn an_explicit_browser_is_always_honoured() {
+        let vars = [
+            ("BROWSER", "firefox"),
+            ("CI", "true"),
+            ("SSH_CONNECTION", "x"),
+        ];
+        assert_eq!(show(&vars, Desktop::WithDisplay, false), Showing::Browser);
+        assert_eq!(show(&vars, Desktop::Always, false), Showing::Browser);
+    }
+
+    #[test]
+    fn linux_needs_a_display_or_wsl() {
+        let linux = Desktop::WithDisplay;
+        assert_eq!(show(&[], linux, false), Showing::NoDisplay);
+        assert_eq!(show(&[("DISPLAY", ":0")], linux, false), Showing::Browser);
+        assert_eq!(
+            show(&[("WAYLAND_DISPLAY", "w")], linux, false),
+            Showing::Browser
+        );
+        assert_eq!(show(&[], linux, true), Showing::Browser);
+        assert_eq!(
+            show(&[("WSL_DISTRO_NAME", "Debian")], linux, false),
+            Showing::Browser
+        );
+        assert_eq!(
+            show(&[("WSL_INTEROP", "/run/WSL/1_interop")], linux, false),
+            Showing::Browser
+        );
+    }
+
+    #[test]
+    fn macos_and_windows_open_one_unless_over_ssh() {
+        assert_eq!(show(&[], Desktop::Always, false), Showing::Browser);
+        assert_eq!(
+            show(
+                &[("SSH_CONNECTION", "10.0.0.1 22 10.0.0.2 5")],
+                Desktop::Always,
+                false
+            ),
+            Showing::Ssh
+        );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn the_browser_command_runs_with_the_url() {
         let dir = tempfile::tempdir().unwrap();
-        // A named pipe: reading it ends once the command has written its arguments and closed it,
-        // however long it takes to start.
         let out = dir.path().join("args");
-        let made = Command::new("mkfifo").arg(&out).status().unwrap();
-        assert!(made.success());
-        let script = dir.path().join("fake-browser");
+        let script = dir.path().join("fake browser");
         std::fs::write(
             &script,
-            format!("#!/bin/sh\nprintf '%s\\n' \"$@\" > {}\n", out.display()),
+            format!("#!/bin/sh\nprintf '%s\\n' \"$@\" > '{}'\n", out.display()),
         )
         .unwrap();
         use std::os::unix::fs::PermissionsExt;
         std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
-        let url = "https://misskey.io/miauth/x?name=a%20b";
-        run_browser_command(&format!("{} --flag", script.display()), url).unwrap();
-        let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || tx.send(std::fs::read_to_string(&out)));
-        let got = rx
-            .recv_timeout(std::time::Duration::from_secs(30))
-            .expect("the command writes its arguments within 30 s")
-            .unwrap();
-        assert_eq!(got, format!("--flag\n{url}\n"));
+        // A path with a space, unquoted: found as a file.
+        let value = script.display().to_string();
+        let is_file = |p: &str| std::path::Path::new(p).is_file();
+        let commands = browser_commands(&value, ':', &is_file, URL).unwrap();
+        let status = spawn(&commands[0]).unwrap().wait().unwrap();
+        assert!(status.success());
+        assert_eq!(std::fs::read_to_string(&out).unwrap(), format!("{URL}\n"));
     }
 
+    #[cfg(unix)]
     #[test]
-    fn a_missing_browser_command_is_reported() {
-        let e = run_browser_command("/nonexistent/browser", "https://x").unwrap_err();
-        assert!(e.contains("cannot run $BROWSER"), "{e}");
+    fn a_missing_browser_command_is_reported_after_the_others_failed() {
+        let e = run_browser_command("/nonexistent/a:/nonexistent/browser", URL).unwrap_err();
+        assert!(
+            e.contains("cannot run $BROWSER (/nonexistent/browser)"),
+            "{e}"
+        );
     }
 }

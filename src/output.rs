@@ -1,11 +1,15 @@
-//! The result of a login as text, and the owner-only, atomic file it may be written to.
+//! The result of a login as text, and the atomic file it may be written to.
 //!
 //! This is where the token leaves its secret type: [`render`] is the one place that exposes it
-//! for output. [`write_atomic`] writes to a temporary file beside the target (created owner-only)
-//! and renames it into place, so the target is either the old file or the complete new one.
+//! for output. [`write_atomic`] writes to a temporary file beside the target (created owner-only
+//! on Unix) and renames it into place, so the target is either the old file or the complete new
+//! one. On Windows the file takes the permissions its folder hands down (under `%APPDATA%`, the
+//! user's own); its mode means nothing there, so nothing owner-only is claimed.
 
 use std::io::Write;
 use std::path::Path;
+#[cfg(any(windows, test))]
+use std::time::Duration;
 
 use serde_json::json;
 
@@ -64,7 +68,10 @@ fn shell_quote(value: &str) -> String {
     }
 }
 
-/// Writes `contents` to `path` atomically, readable and writable by the owner only.
+/// Whether a written file is readable by its owner only: on Unix, by its mode.
+pub const OWNER_ONLY: bool = cfg!(unix);
+
+/// Writes `contents` to `path` atomically; on Unix, readable and writable by the owner only.
 pub fn write_atomic(path: &Path, contents: &str) -> Result<(), Error> {
     let fail = |reason: String| Error::WriteOutput {
         path: path.to_owned(),
@@ -86,8 +93,54 @@ pub fn write_atomic(path: &Path, contents: &str) -> Result<(), Error> {
     tmp.write_all(contents.as_bytes())
         .and_then(|()| tmp.as_file().sync_all())
         .map_err(|e| fail(describe(e)))?;
-    tmp.persist(path).map_err(|e| fail(describe(e.error)))?;
-    Ok(())
+    replace(tmp, path).map_err(|e| fail(describe(e)))
+}
+
+/// Renames the temporary file over `path`.
+#[cfg(not(windows))]
+fn replace(tmp: tempfile::NamedTempFile, path: &Path) -> std::io::Result<()> {
+    tmp.persist(path).map(drop).map_err(|e| e.error)
+}
+
+/// Renames the temporary file over `path`. On Windows a file another program holds open (an
+/// editor, a virus scanner, a backup) cannot be replaced until it lets go, which is usually
+/// a moment: the rename is tried again a few times, for about a second in all.
+#[cfg(windows)]
+fn replace(tmp: tempfile::NamedTempFile, path: &Path) -> std::io::Result<()> {
+    retry_while_held(
+        tmp,
+        |tmp| tmp.persist(path).map(drop).map_err(|e| (e.error, e.file)),
+        std::thread::sleep,
+    )
+}
+
+/// Runs `attempt` until it succeeds, fails otherwise than with "permission denied" (what
+/// Windows says of a file held open), or the short backoff runs out.
+#[cfg(any(windows, test))]
+fn retry_while_held<T>(
+    mut item: T,
+    mut attempt: impl FnMut(T) -> Result<(), (std::io::Error, T)>,
+    sleep: impl Fn(Duration),
+) -> std::io::Result<()> {
+    use backon::BackoffBuilder;
+    let mut delays = backon::ExponentialBuilder::default()
+        .with_min_delay(Duration::from_millis(20))
+        .with_max_delay(Duration::from_millis(300))
+        .with_max_times(6)
+        .build();
+    loop {
+        match attempt(item) {
+            Ok(()) => return Ok(()),
+            Err((e, back)) if e.kind() == std::io::ErrorKind::PermissionDenied => {
+                match delays.next() {
+                    Some(delay) => sleep(delay),
+                    None => return Err(e),
+                }
+                item = back;
+            }
+            Err((e, _)) => return Err(e),
+        }
+    }
 }
 
 /// A new temporary file in `dir`, owner-only from its creation, before a byte is in it, and
@@ -203,6 +256,54 @@ mod tests {
         );
         assert_eq!(std::fs::read_to_string(&link).unwrap(), "old token\n");
         assert_eq!(std::fs::read_to_string(&path).unwrap(), "new token\n");
+    }
+
+    #[test]
+    fn a_file_held_open_is_tried_again_briefly_and_other_errors_are_not() {
+        use std::cell::{Cell, RefCell};
+        use std::io::{Error, ErrorKind};
+        let held = |times: usize| {
+            let tries = Cell::new(0);
+            let slept = RefCell::new(Vec::new());
+            let result = retry_while_held(
+                (),
+                |()| {
+                    tries.set(tries.get() + 1);
+                    if tries.get() <= times {
+                        Err((Error::from(ErrorKind::PermissionDenied), ()))
+                    } else {
+                        Ok(())
+                    }
+                },
+                |d| slept.borrow_mut().push(d),
+            );
+            (
+                result.map_err(|e| e.kind()),
+                tries.get(),
+                slept.into_inner(),
+            )
+        };
+        let (result, tries, slept) = held(2);
+        assert_eq!((result, tries, slept.len()), (Ok(()), 3, 2));
+        let (result, tries, slept) = held(usize::MAX);
+        assert_eq!(result, Err(ErrorKind::PermissionDenied));
+        assert_eq!(tries, 7, "six retries, then the error");
+        assert!(
+            slept.iter().sum::<Duration>() < Duration::from_secs(3),
+            "{slept:?}"
+        );
+
+        let mut tries = 0;
+        let result = retry_while_held(
+            (),
+            |()| {
+                tries += 1;
+                Err((Error::from(ErrorKind::NotFound), ()))
+            },
+            |_| panic!("no wait for an error a retry cannot fix"),
+        );
+        assert_eq!(result.unwrap_err().kind(), ErrorKind::NotFound);
+        assert_eq!(tries, 1);
     }
 
     #[test]

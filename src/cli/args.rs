@@ -21,7 +21,7 @@ Exit codes:
   5    local error: the port cannot be bound, the output or the kept tokens cannot be
        written or read, the keyring is locked, refused or did not answer
   6    not logged in: nothing kept for that instance or account, or its token was revoked
-  130  interrupted by Ctrl-C (143: terminated by SIGTERM)";
+  130  interrupted by Ctrl-C (143: terminated by SIGTERM, on Unix)";
 
 /// Get a Misskey access token through MiAuth, the browser login of Misskey and its forks.
 #[derive(Parser, Debug)]
@@ -150,6 +150,17 @@ pub(super) enum Command {
         #[command(flatten)]
         out: OutputArgs,
     },
+    /// Print a completion script for a shell, made from these very options.
+    ///
+    /// bash: miauth completions bash > ~/.local/share/bash-completion/completions/miauth;
+    /// zsh: miauth completions zsh > ~/.zfunc/_miauth (with ~/.zfunc in $fpath);
+    /// fish: miauth completions fish > ~/.config/fish/completions/miauth.fish.
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff) of miauth and all its commands: miauth manpage | man -l -
+    Manpage,
 }
 
 pub(super) const EXEC_EXIT_CODES: &str = "\
@@ -214,8 +225,8 @@ pub(super) struct AppArgs {
 /// Where tokens are kept.
 #[derive(Args, Debug)]
 pub(super) struct StoreArgs {
-    /// Where to keep tokens: the system keyring, a plain-text owner-only file, or auto (the
-    /// keyring where one exists, else the file, with a warning).
+    /// Where to keep tokens: the system keyring, a plain-text file (owner-only on Unix), or
+    /// auto (the keyring where one exists, else the file, with a warning).
     #[arg(long, value_enum, env = "MIAUTH_STORE", default_value_t = StoreArg::Auto)]
     pub(super) store: StoreArg,
     /// How long one keyring call may take [default: 5s; 60s on a terminal, where an unlock
@@ -287,7 +298,7 @@ pub(super) struct OutputArgs {
     /// What to print: the token, a JSON object, or MISSKEY_URL/MISSKEY_TOKEN lines.
     #[arg(long, value_enum, default_value_t = Format::Token)]
     pub(super) format: Format,
-    /// Write the result to FILE (owner-only, atomically) instead of stdout.
+    /// Write the result to FILE (atomically; owner-only on Unix) instead of stdout.
     #[arg(short, long, value_name = "FILE")]
     pub(super) output: Option<PathBuf>,
     /// Print progress on stdout as JSON lines for a program: authorize, waiting, retrying,

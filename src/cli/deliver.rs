@@ -70,8 +70,13 @@ pub(crate) fn deliver(reporter: &Reporter, credentials: &Credentials, to: &Desti
     {
         match output::write_atomic(path, &text) {
             Ok(()) => reporter.say(&format!(
-                "Wrote the result to {} (owner-only).",
-                path.display()
+                "Wrote the result to {}{}.",
+                path.display(),
+                if output::OWNER_ONLY {
+                    " (owner-only)"
+                } else {
+                    ""
+                }
             )),
             Err(e) => failure = Some(e),
         }

@@ -7,6 +7,7 @@
 
 mod args;
 mod deliver;
+mod generate;
 mod kept;
 mod report;
 mod status;
@@ -16,7 +17,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU8, Ordering};
 
 use clap::Parser;
-use miauth::browser::{Browser, NoBrowser, SystemBrowser, can_open_browser};
+use miauth::browser::{Browser, NoBrowser, Showing, SystemBrowser, current_showing};
 use miauth::handle::Handle;
 use miauth::mock::{Choice, MockConfig, MockServer, ScriptedBrowser};
 use miauth::{Error, Instance, Login, Permissions, exit};
@@ -39,7 +40,8 @@ pub fn run() -> u8 {
             let first = first.strip_prefix("error: ").unwrap_or(first);
             eprintln!("miauth: error: {first}; see `miauth --help`");
             // A program reading --events still gets its one final event.
-            if std::env::args().any(|a| a == "--events") {
+            // `args_os`: an argument that is not UTF-8 is this very usage error.
+            if std::env::args_os().any(|a| a == "--events") {
                 let event = serde_json::json!({
                     "event": "error",
                     "code": exit::USAGE,
@@ -125,6 +127,8 @@ pub fn run() -> u8 {
                 wait,
                 out,
             } => demo(quiet, verbose, auto_approve, &wait, &out).await,
+            Command::Completions { shell } => generate::completions(shell),
+            Command::Manpage => generate::manpage(),
         }
     })
 }
@@ -200,7 +204,12 @@ impl Start {
     /// `scripted`: the demo's scripted browser visits the page, whatever `$BROWSER` and the
     /// display say.
     fn new(quiet: bool, verbose: u8, wait: &WaitArgs, out: &OutputArgs, scripted: bool) -> Self {
-        let display = !scripted && !wait.no_browser && can_open_browser();
+        let showing = if scripted || wait.no_browser {
+            Showing::Browser
+        } else {
+            current_showing()
+        };
+        let display = !scripted && !wait.no_browser && showing == Showing::Browser;
         let browser: Arc<dyn Browser> = if scripted {
             Arc::new(ScriptedBrowser::new(Choice::Accept))
         } else if display {
@@ -221,7 +230,7 @@ impl Start {
             },
             opens_browser: scripted || display,
             callback: !wait.no_callback,
-            no_display: !scripted && !wait.no_browser && !display,
+            no_browser_because: showing.reason(),
             scripted,
         });
         Start { browser, reporter }
@@ -346,7 +355,8 @@ fn read_ca(args: &InstanceArgs) -> Result<Option<CaFile>, Error> {
     }
 }
 
-/// Completes on Ctrl-C or SIGTERM, recording which exit code the interruption calls for.
+/// Completes on Ctrl-C or SIGTERM (on Windows: Ctrl-C, Ctrl-Break or the console closing),
+/// recording which exit code the interruption calls for.
 /// The handlers are installed now, not at the first poll, so a signal sent as soon as the URL
 /// is printed is already caught.
 fn cancelled(code: Arc<AtomicU8>) -> impl std::future::Future<Output = ()> + Send + 'static {
@@ -367,7 +377,28 @@ fn cancelled(code: Arc<AtomicU8>) -> impl std::future::Future<Output = ()> + Sen
             }
         }
     }
-    #[cfg(not(unix))]
+    #[cfg(windows)]
+    {
+        // Windows has no SIGTERM: Ctrl-Break and closing the console window are the other
+        // ways a console program is told to stop, and get the same last check as Ctrl-C.
+        // Closing leaves the program a few seconds (the system's limit) before it is ended.
+        use tokio::signal::windows::{ctrl_break, ctrl_c, ctrl_close};
+        let (int, brk, close) = (ctrl_c(), ctrl_break(), ctrl_close());
+        async move {
+            match (int, brk, close) {
+                (Ok(mut int), Ok(mut brk), Ok(mut close)) => tokio::select! {
+                    _ = int.recv() => {}
+                    _ = brk.recv() => {}
+                    _ = close.recv() => {}
+                },
+                _ => {
+                    let _ = tokio::signal::ctrl_c().await;
+                }
+            }
+            code.store(exit::INTERRUPTED, Ordering::SeqCst);
+        }
+    }
+    #[cfg(not(any(unix, windows)))]
     {
         async move {
             let _ = tokio::signal::ctrl_c().await;
@@ -432,7 +463,7 @@ async fn demo(
     wait: &WaitArgs,
     out: &OutputArgs,
 ) -> u8 {
-    let display = !wait.no_browser && can_open_browser();
+    let display = !wait.no_browser && current_showing() == Showing::Browser;
     // With --auto-approve, or where no browser can be opened, the scripted browser plays the
     // user: a `$BROWSER` that shows nothing (`true`, `echo`) must not leave the demo waiting.
     let scripted = auto_approve || (!display && !wait.no_browser);
@@ -483,7 +514,6 @@ async fn demo(
 }
 
 fn init_logging(quiet: bool, verbose: u8) {
-    use std::io::IsTerminal;
     let filter = match (quiet, verbose) {
         (true, _) => "miauth=error",
         (false, 0) => "miauth=warn",
@@ -494,6 +524,6 @@ fn init_logging(quiet: bool, verbose: u8) {
         .with_writer(std::io::stderr)
         .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
         .with_target(false)
-        .with_ansi(std::io::stderr().is_terminal())
+        .with_ansi(report::stderr_colours())
         .try_init();
 }

@@ -5,7 +5,12 @@
 //! characters), trouble reports at a bounded rate, and errors as one line. With `--events`,
 //! stdout carries one JSON object a line for programs: `authorize`, `waiting`, `retrying`,
 //! `callback`, then exactly one `success` or `error`.
+//!
+//! Colours (the QR code's, the log's) go only to a terminal that shows them: not with
+//! `NO_COLOR`, and on Windows only once the console has agreed to read escape codes, so they
+//! never show up as text.
 
+use std::ffi::OsString;
 use std::io::{IsTerminal, Write};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant, SystemTime};
@@ -38,8 +43,8 @@ pub(crate) struct ReportConfig {
     pub opens_browser: bool,
     /// Whether the consent page will redirect back here (else the user returns by hand).
     pub callback: bool,
-    /// A browser was wanted, but none can be opened here.
-    pub no_display: bool,
+    /// A browser was wanted, but none can be opened here, for this reason.
+    pub no_browser_because: Option<&'static str>,
     /// The demo's scripted browser plays the user.
     pub scripted: bool,
 }
@@ -60,6 +65,7 @@ struct State {
 pub(crate) struct Reporter {
     config: ReportConfig,
     terminal: bool,
+    colours: bool,
     state: Mutex<State>,
 }
 
@@ -68,6 +74,7 @@ impl Reporter {
         Arc::new(Reporter {
             config,
             terminal: std::io::stderr().is_terminal(),
+            colours: stderr_colours(),
             state: Mutex::new(State::default()),
         })
     }
@@ -223,8 +230,10 @@ impl Reporter {
         }
         let header = if self.config.scripted {
             "The scripted browser visits this URL:"
-        } else if self.config.no_display {
-            "No browser can be opened here (no display); open this URL on any device to approve the login:"
+        } else if let Some(reason) = self.config.no_browser_because {
+            &format!(
+                "No browser is opened here ({reason}); open this URL on any device to approve the login:"
+            )
         } else {
             "Open this URL in a browser to approve the login:"
         };
@@ -234,7 +243,8 @@ impl Reporter {
             QrMode::Never => false,
             QrMode::Auto => must_show && self.terminal,
         };
-        if qr && let Some(code) = qr_code(url) {
+        let style = qr_style(self.colours, std::env::var("COLORFGBG").ok().as_deref());
+        if qr && let Some(code) = qr_code(url, style) {
             text.push_str("\nOr scan this code with a phone:\n\n");
             text.push_str(&code);
         }
@@ -331,18 +341,81 @@ fn round_secs(d: Duration) -> Duration {
     Duration::from_secs(d.as_secs())
 }
 
-/// The URL as a QR code in Unicode half blocks, light on dark as terminals show it best.
-fn qr_code(url: &str) -> Option<String> {
+/// Whether stderr may carry colours: a terminal that shows them (console's check: not
+/// `TERM=dumb`, and on Windows a console that agreed to read escape codes) and no `NO_COLOR`.
+pub(crate) fn stderr_colours() -> bool {
+    colours_allowed(
+        std::env::var_os("NO_COLOR"),
+        console::colors_enabled_stderr(),
+    )
+}
+
+/// `NO_COLOR` set to anything but the empty string turns colours off (no-color.org).
+fn colours_allowed(no_color: Option<OsString>, terminal_shows_them: bool) -> bool {
+    terminal_shows_them && no_color.is_none_or(|v| v.is_empty())
+}
+
+/// How the QR code is drawn.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum QrStyle {
+    /// Black modules on a white background, whatever the terminal's own colours.
+    Coloured,
+    /// No colours, on a dark background: the modules are the gaps between light blocks.
+    PlainOnDark,
+    /// No colours, on a light background: the modules are dark blocks.
+    PlainOnLight,
+}
+
+/// Colours where allowed, since scanners expect dark modules on a light background and only
+/// colours make that so on every terminal. Without them, `COLORFGBG` (`fg;bg`, set by some
+/// terminals) tells a light background; dark is the more common one otherwise.
+fn qr_style(colours: bool, colorfgbg: Option<&str>) -> QrStyle {
+    if colours {
+        return QrStyle::Coloured;
+    }
+    // The 16-colour palette's light backgrounds are 7 (white) and 9 to 15.
+    let light = colorfgbg
+        .and_then(|v| v.rsplit(';').next())
+        .and_then(|bg| bg.trim().parse::<u8>().ok())
+        .is_some_and(|bg| bg == 7 || (9..=15).contains(&bg));
+    if light {
+        QrStyle::PlainOnLight
+    } else {
+        QrStyle::PlainOnDark
+    }
+}
+
+/// Black on white, in the 16 colours every colour terminal has.
+const BLACK_ON_WHITE: &str = "\x1b[30;47m";
+const RESET: &str = "\x1b[0m";
+
+/// The URL as a QR code in Unicode half blocks, with its quiet zone (the light margin
+/// scanners need). A half block is drawn in the text colour: in black where it is set,
+/// otherwise a module is a block where the text is the darker colour.
+fn qr_code(url: &str, style: QrStyle) -> Option<String> {
     use qrcode::render::unicode::Dense1x2;
     let code = qrcode::QrCode::new(url.as_bytes()).ok()?;
-    Some(
-        code.render::<Dense1x2>()
-            .dark_color(Dense1x2::Light)
-            .light_color(Dense1x2::Dark)
-            .quiet_zone(true)
-            .build()
-            + "\n",
-    )
+    let (dark, light) = match style {
+        QrStyle::Coloured | QrStyle::PlainOnLight => (Dense1x2::Dark, Dense1x2::Light),
+        QrStyle::PlainOnDark => (Dense1x2::Light, Dense1x2::Dark),
+    };
+    let image = code
+        .render::<Dense1x2>()
+        .dark_color(dark)
+        .light_color(light)
+        .quiet_zone(true)
+        .build();
+    let mut text = String::new();
+    for line in image.lines() {
+        if style == QrStyle::Coloured {
+            // Each line ends its colours, so no background runs on past the code.
+            text.push_str(&format!("{BLACK_ON_WHITE}{line}{RESET}\n"));
+        } else {
+            text.push_str(line);
+            text.push('\n');
+        }
+    }
+    Some(text)
 }
 
 /// The final `--events` line for an error.
@@ -378,11 +451,57 @@ mod tests {
         assert_eq!(clean("bad\x1b[31mred\nline"), "bad\\u{1b}[31mred\\nline");
     }
 
+    const URL: &str = "https://misskey.io/miauth/0b6c7f5e?name=miauth";
+
     #[test]
     fn the_qr_code_is_drawn_with_half_blocks_only() {
-        let code = qr_code("https://misskey.io/miauth/0b6c7f5e?name=miauth").unwrap();
-        assert!(code.lines().count() > 10);
-        assert!(code.chars().all(|c| " ▀▄█\n".contains(c)), "{code}");
+        for style in [QrStyle::PlainOnDark, QrStyle::PlainOnLight] {
+            let code = qr_code(URL, style).unwrap();
+            assert!(code.lines().count() > 10);
+            assert!(code.chars().all(|c| " ▀▄█\n".contains(c)), "{code}");
+        }
+    }
+
+    /// The character drawn for the top-left finder pattern's outer corner: the quiet zone is
+    /// four modules (two lines) wide, so it is at line 2, column 4.
+    fn corner_and_margin(code: &str) -> (char, String) {
+        let lines: Vec<&str> = code.lines().collect();
+        (
+            lines[2].chars().nth(4).unwrap(),
+            lines[0].chars().take(8).collect(),
+        )
+    }
+
+    #[test]
+    fn in_colour_the_code_is_black_modules_on_white_whatever_the_terminal() {
+        let code = qr_code(URL, QrStyle::Coloured).unwrap();
+        for line in code.lines() {
+            assert!(line.starts_with(BLACK_ON_WHITE), "{line:?}");
+            assert!(line.ends_with(RESET), "{line:?}");
+        }
+        let plain = code.replace(BLACK_ON_WHITE, "").replace(RESET, "");
+        // Blocks take the text colour, black: a dark module is a block, the margin blank.
+        assert_eq!(corner_and_margin(&plain), ('█', " ".repeat(8)));
+    }
+
+    #[test]
+    fn without_colour_the_modules_are_whichever_of_block_and_gap_is_darker() {
+        let on_light = qr_code(URL, QrStyle::PlainOnLight).unwrap();
+        assert_eq!(corner_and_margin(&on_light), ('█', " ".repeat(8)));
+        let on_dark = qr_code(URL, QrStyle::PlainOnDark).unwrap();
+        assert_eq!(corner_and_margin(&on_dark), (' ', "█".repeat(8)));
+    }
+
+    #[test]
+    fn colours_are_used_unless_no_color_is_set_or_the_terminal_cannot() {
+        assert!(colours_allowed(None, true));
+        assert!(colours_allowed(Some("".into()), true), "empty means unset");
+        assert!(!colours_allowed(Some("1".into()), true));
+        assert!(!colours_allowed(None, false));
+        assert_eq!(qr_style(true, None), QrStyle::Coloured);
+        assert_eq!(qr_style(false, None), QrStyle::PlainOnDark);
+        assert_eq!(qr_style(false, Some("0;15")), QrStyle::PlainOnLight);
+        assert_eq!(qr_style(false, Some("15;default;0")), QrStyle::PlainOnDark);
     }
 
     #[test]

@@ -1,7 +1,8 @@
 //! The files of the store: the index of accounts and, with the file backend, the tokens.
 //!
-//! Both live in one owner-only directory (0700). The index never holds a token; the tokens
-//! file is owner-only (0600) and plain text. Every write replaces its file atomically (a
+//! Both live in one directory, owner-only on Unix (0700). The index never holds a token; the
+//! tokens file is plain text, owner-only on Unix (0600); on Windows both take the permissions
+//! of the user's profile folder they live in. Every write replaces its file atomically (a
 //! temporary twin renamed over it), and every read-modify-write holds an exclusive lock on a
 //! lock file beside them, so two miauth processes saving at once never lose each other's
 //! entries. A file that cannot be read or parsed is an error naming it, and is never

@@ -1,7 +1,7 @@
 //! Where a kept token lives, and the index of the accounts kept.
 //!
 //! [`Store`] is the one front: save, get, list, remove, set the active account. Behind it the
-//! token goes to the system keyring (`keyring.rs`) or to an owner-only plain-text file
+//! token goes to the system keyring (`keyring.rs`) or to a plain-text file, owner-only on Unix
 //! (`file.rs`), or, for tests, stays in memory. The index of accounts (instance, username,
 //! user id, permissions asked, where the token is kept, when it was saved, the active account
 //! of each instance) is always a file of its own and never holds a token. `auto` keeps tokens
@@ -36,7 +36,7 @@ pub const DEFAULT_KEYRING_TIMEOUT: Duration = Duration::from_secs(5);
 pub enum KeptIn {
     /// The system keyring.
     Keyring,
-    /// The owner-only plain-text file of the store.
+    /// The plain-text file of the store (owner-only on Unix).
     File,
     /// Memory only (the store of tests).
     Memory,
@@ -52,7 +52,7 @@ pub enum StoreChoice {
     Auto,
     /// The system keyring, or an error.
     Keyring,
-    /// The owner-only plain-text file.
+    /// The plain-text file (owner-only on Unix).
     File,
 }
 
@@ -180,8 +180,13 @@ impl Store {
                 Err(Failure::Absent(why)) => Ok((
                     KeptIn::File,
                     Some(format!(
-                        "no system keyring here ({why}); the token is kept in plain text in {} (owner-only)",
-                        dir.file(TOKENS).display()
+                        "no system keyring here ({why}); the token is kept in plain text in {}{}",
+                        dir.file(TOKENS).display(),
+                        if crate::output::OWNER_ONLY {
+                            " (owner-only)"
+                        } else {
+                            ""
+                        }
                     )),
                 )),
                 Err(e) => Err(keyring_error(&e)),

@@ -9,6 +9,7 @@ use crate::support::{accept_in_browser, approve_in_browser, mock, session_of, sp
 /// The binary, kept away from the user's keyring, configuration and Misskey variables.
 fn miauth() -> Command {
     let mut cmd = Command::cargo_bin("miauth").unwrap();
+    // As in a CI job: no browser opens on any system.
     cmd.env_remove("BROWSER")
         .env_remove("DISPLAY")
         .env_remove("WAYLAND_DISPLAY")
@@ -20,7 +21,8 @@ fn miauth() -> Command {
         .env(
             "MIAUTH_CONFIG_DIR",
             std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("cli-config"),
-        );
+        )
+        .env("CI", "true");
     cmd
 }
 
@@ -288,6 +290,7 @@ async fn an_unreachable_instance_exits_4() {
     );
 }
 
+#[cfg(unix)]
 #[tokio::test]
 async fn ctrl_c_exits_130_and_sigterm_143() {
     let server = mock(MockConfig::default()).await;
@@ -307,6 +310,7 @@ async fn ctrl_c_exits_130_and_sigterm_143() {
     }
 }
 
+#[cfg(unix)]
 #[tokio::test]
 async fn a_late_approval_found_at_ctrl_c_is_delivered() {
     let server = mock(MockConfig::default()).await;
@@ -386,6 +390,52 @@ fn invalid_input_exits_2_with_one_line_naming_it() {
     assert_eq!(String::from_utf8_lossy(&out.stderr).lines().count(), 1);
 }
 
+#[tokio::test]
+async fn in_ci_no_browser_opens_and_the_url_is_printed_even_with_q() {
+    let server = mock(MockConfig::default()).await;
+    // A display is there, and CI=true (which spawn_miauth sets) still opens nothing.
+    let (done, _) = crate::support::accept_in_browser(
+        &["login", server.base_url(), "-q", "--timeout", "20s"],
+        &[("DISPLAY", ":0")],
+    )
+    .await;
+    assert_eq!(done.code, Some(0), "{}", done.stderr);
+    assert!(
+        done.stderr.contains("No browser is opened here (a CI job)"),
+        "{}",
+        done.stderr
+    );
+    assert!(!done.stderr.contains("could not open"), "{}", done.stderr);
+}
+
+/// Regression: reading the arguments again for `--events` panicked (exit 1) on one that is not
+/// UTF-8.
+#[cfg(unix)]
+#[test]
+fn an_argument_that_is_not_utf8_is_a_usage_error() {
+    use std::ffi::OsStr;
+    use std::os::unix::ffi::OsStrExt;
+    let instance = OsStr::from_bytes(b"misskey\xff.io");
+    for events in [false, true] {
+        let mut cmd = miauth();
+        cmd.arg("login").arg(instance);
+        if events {
+            cmd.arg("--events");
+        }
+        let out = cmd.output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{stderr}");
+        assert_eq!(stderr.lines().count(), 1, "{stderr}");
+        assert!(stderr.contains("invalid UTF-8"), "{stderr}");
+        assert!(!stderr.contains("internal error"), "{stderr}");
+        if events {
+            let event: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+            assert_eq!(event["event"], "error");
+            assert_eq!(event["code"], 2);
+        }
+    }
+}
+
 #[test]
 fn help_documents_the_exit_codes() {
     miauth()
@@ -444,6 +494,9 @@ async fn mock_command_prints_its_url_first_and_auto_approves_for_plain_http_clie
     let done = run.finish().await;
     assert_eq!(done.code, Some(0), "{}", done.stderr);
     assert_eq!(done.stdout.trim_end().len(), 32);
-    mock_run.signal("INT");
-    assert_eq!(mock_run.child.wait().await.unwrap().code(), Some(0));
+    mock_run.stop();
+    let code = mock_run.child.wait().await.unwrap().code();
+    if cfg!(unix) {
+        assert_eq!(code, Some(0), "Ctrl-C stops the fake instance");
+    }
 }

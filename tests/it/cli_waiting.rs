@@ -299,6 +299,7 @@ async fn events_say_where_the_token_went_when_it_is_not_in_them() {
     );
 }
 
+#[cfg(unix)]
 #[tokio::test]
 async fn sigterm_stays_143_when_the_instance_is_gone_at_the_last_check() {
     let server = mock(MockConfig::default()).await;

@@ -375,6 +375,7 @@ async fn an_answer_lost_after_the_token_was_spent_is_named_not_blamed_on_the_ser
     assert_eq!(came_back.await.unwrap().unwrap(), 200, "the outcome page");
 }
 
+#[cfg(unix)]
 #[tokio::test]
 async fn ctrl_c_while_the_token_is_confirmed_delivers_it_unconfirmed() {
     let server = mock(MockConfig {

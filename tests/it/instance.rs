@@ -265,7 +265,7 @@ async fn asking_an_old_misskey_for_newer_permissions_warns_before_the_browser_op
         "read:account,read:admin:meta,write:chat",
     ]);
     run.authorization_url().await;
-    run.signal("INT");
+    run.stop();
     let done = run.finish().await;
     assert!(
         done.stderr.contains(
@@ -283,7 +283,7 @@ async fn asking_an_old_misskey_for_newer_permissions_warns_before_the_browser_op
         "write:chat",
     ]);
     run.authorization_url().await;
-    run.signal("INT");
+    run.stop();
     let done = run.finish().await;
     assert!(!done.stderr.contains("warning"), "{}", done.stderr);
 }
@@ -391,6 +391,7 @@ async fn a_cdn_refusing_detection_does_not_stop_the_login() {
 }
 
 /// A server that accepts connections and never answers; the receiver counts connections.
+#[cfg(unix)]
 async fn silent_server() -> (String, tokio::sync::watch::Receiver<usize>) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
@@ -405,6 +406,7 @@ async fn silent_server() -> (String, tokio::sync::watch::Receiver<usize>) {
     (format!("http://{addr}"), count)
 }
 
+#[cfg(unix)]
 #[tokio::test]
 async fn ctrl_c_and_the_deadline_also_end_detection() {
     let (base, mut connections) = silent_server().await;

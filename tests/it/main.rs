@@ -11,6 +11,7 @@ mod dressed;
 mod endings;
 mod faults;
 mod flow;
+mod generated;
 mod handles;
 mod hostile;
 mod instance;

@@ -22,10 +22,12 @@ pub async fn mock(config: MockConfig) -> MockServer {
         .expect("fake instance starts")
 }
 
-/// A login to the fake instance, giving up after 20 s unless told otherwise.
+/// A login to the fake instance, giving up after 20 s unless told otherwise. It opens no
+/// browser unless given one: the system's must never open in a test.
 pub fn login_to(server: &MockServer) -> miauth::Login {
     miauth::Login::new(miauth::Instance::parse(server.base_url()).unwrap())
         .timeout(Duration::from_secs(20))
+        .browser(Arc::new(miauth::browser::NoBrowser))
 }
 
 /// The login delivered the one token the fake instance issued.
@@ -182,7 +184,9 @@ pub const NO_BUS: &str = "unix:path=/nonexistent/miauth-test-bus";
 
 /// Starts the `miauth` binary with `args` and extra environment variables, applied last (so
 /// they win). The process never sees the user's keyring, configuration or Misskey variables:
-/// its session bus leads nowhere and its configuration directory is a fresh temporary one.
+/// its session bus leads nowhere and its configuration directory is a fresh temporary one. It
+/// runs as in a CI job, which opens no browser on any system (macOS and Windows have no display
+/// to take away); a test that wants a browser sets `BROWSER`, or `CI=false` and a display.
 pub fn spawn_miauth_with(args: &[&str], env: &[(&str, &str)]) -> Running {
     let config_dir = tempfile::tempdir().expect("temporary configuration directory");
     let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_miauth"))
@@ -190,6 +194,8 @@ pub fn spawn_miauth_with(args: &[&str], env: &[(&str, &str)]) -> Running {
         .env_remove("BROWSER")
         .env_remove("DISPLAY")
         .env_remove("WAYLAND_DISPLAY")
+        .env("CI", "true")
+        .env_remove("TF_BUILD")
         .env_remove("GITHUB_ACTIONS")
         .env_remove("GITHUB_OUTPUT")
         .env_remove("HTTPS_PROXY")
@@ -330,6 +336,7 @@ impl Running {
     }
 
     /// Sends a signal to the process.
+    #[cfg(unix)]
     pub fn signal(&self, name: &str) {
         let pid = self.child.id().expect("still running").to_string();
         let status = std::process::Command::new("kill")
@@ -377,6 +384,17 @@ pub fn step_name(step: &miauth::Progress<'_>) -> String {
         .chars()
         .take_while(char::is_ascii_alphanumeric)
         .collect()
+}
+
+impl Running {
+    /// Ends the process: Ctrl-C (SIGINT) on Unix; elsewhere, where a test cannot press Ctrl-C
+    /// in the process's console, it is killed.
+    pub fn stop(&mut self) {
+        #[cfg(unix)]
+        self.signal("INT");
+        #[cfg(not(unix))]
+        let _ = self.child.start_kill();
+    }
 }
 
 /// Plays the user at `url`: the scripted browser presses `choice` and its walk is returned.
