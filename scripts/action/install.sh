@@ -87,8 +87,10 @@ if [ -z "$expected" ] || [ "$expected" != "$actual" ]; then
   fail "$archive does not match its checksum (expected ${expected:-nothing}, got $actual)"
 fi
 
-if [ "$format" = zip ]; then
+if [ "$format" = zip ] && command -v unzip >/dev/null; then
   unzip -q "$work/$archive" -d "$work"
+elif [ "$format" = zip ]; then
+  7z x -bd -o"$work" "$work/$archive" >/dev/null
 else
   tar -C "$work" -xzf "$work/$archive"
 fi
