@@ -20,11 +20,18 @@ const STRICT: &AsciiSet = &NON_ALPHANUMERIC
 /// What the consent page is asked to show and do.
 #[derive(Debug)]
 pub struct AuthorizeRequest<'a> {
+    /// The instance whose consent page it is.
     pub instance: &'a Instance,
+    /// The fresh session the token will be fetched with.
     pub session: &'a SessionId,
+    /// The application name the page shows.
     pub name: &'a str,
+    /// The URL of the application's icon the page shows; `None` sends none.
     pub icon: Option<&'a str>,
+    /// Where Accept sends the browser; `None` sends none, so the browser stays on the
+    /// instance and the approval is found by polling.
     pub callback: Option<&'a str>,
+    /// The permissions asked for.
     pub permissions: &'a Permissions,
 }
 

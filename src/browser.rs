@@ -48,7 +48,9 @@ impl Browser for NoBrowser {
 /// One command `$BROWSER` names: a program and its arguments, the URL already in them.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BrowserCommand {
+    /// The program to run, found on `PATH` unless it is a path.
     pub program: String,
+    /// Its arguments, in order.
     pub args: Vec<String>,
 }
 
@@ -168,6 +170,7 @@ pub enum Desktop {
 }
 
 impl Desktop {
+    /// The kind of system miauth was built for.
     pub fn current() -> Desktop {
         if cfg!(any(target_os = "macos", target_os = "windows")) {
             Desktop::Always

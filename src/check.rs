@@ -15,8 +15,10 @@ pub use crate::client::InstanceClient;
 /// The account a token belongs to, read leniently: large instances add many fields.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct User {
+    /// The account's id on its instance.
     #[serde(default)]
     pub id: String,
+    /// The username, without `@`.
     #[serde(default)]
     pub username: String,
     /// `None` means the instance itself.
@@ -25,6 +27,7 @@ pub struct User {
     /// The display name.
     #[serde(default)]
     pub name: Option<String>,
+    /// The URL of the account's avatar, when the instance sent one (never serialised).
     #[serde(default, rename = "avatarUrl", skip_serializing)]
     pub avatar_url: Option<String>,
 }
@@ -41,7 +44,12 @@ impl User {
 #[derive(Debug)]
 pub enum CheckOutcome {
     /// The token, handed out now and never again.
-    Approved { token: AccessToken, user: User },
+    Approved {
+        /// The access token.
+        token: AccessToken,
+        /// The account that approved, as the check's answer describes it.
+        user: User,
+    },
     /// `{"ok":false}`: unknown, pending, denied or already fetched; they cannot be told apart.
     NotApproved,
 }

@@ -22,7 +22,9 @@ const MISSKEY_NUMBERED: &[&str] = &["misskey", "sharkey"];
 /// What nodeinfo says runs on the instance.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Software {
+    /// nodeinfo's `software.name`, like `misskey` or `sharkey`.
     pub name: String,
+    /// nodeinfo's `software.version`, or `(unknown version)` when it gives none.
     pub version: String,
     /// CherryPick reports the Misskey version it is based on.
     pub based_misskey_version: Option<String>,
@@ -53,6 +55,7 @@ impl std::fmt::Display for Software {
 /// What detection found: the software (when nodeinfo told) on a server that offers MiAuth.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Detected {
+    /// The software and version; `None` when nodeinfo did not say.
     pub software: Option<Software>,
     /// Set when the server could not be asked properly (a CDN's refusal, an overload): the
     /// login goes on, but nothing confirmed that MiAuth is there.

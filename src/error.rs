@@ -33,27 +33,45 @@ pub mod exit {
 }
 
 /// What went wrong, written for the person or program that ran the login.
+///
+/// New kinds of failure may be added in any release: match the variants you handle and leave
+/// the rest to [`Error::exit_code`], [`Error::kind`] and the message.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum Error {
     /// The instance address cannot be used.
     #[error("invalid instance {input:?}: {reason}")]
-    InvalidInstance { input: String, reason: String },
+    InvalidInstance {
+        /// The address as given.
+        input: String,
+        /// Why it cannot be used.
+        reason: String,
+    },
 
     /// A permission name cannot be sent.
     #[error("invalid permission {input:?}: {reason}")]
-    InvalidPermission { input: String, reason: String },
+    InvalidPermission {
+        /// The name or pattern as given.
+        input: String,
+        /// Why it cannot be sent, with the nearest known names when there are some.
+        reason: String,
+    },
 
     /// Another option has a value that cannot be used.
     #[error("invalid {option} {input:?}: {reason}")]
     InvalidOption {
+        /// The option as the command line spells it, like `--timeout`.
         option: &'static str,
+        /// The value as given.
         input: String,
+        /// Why it cannot be used.
         reason: String,
     },
 
     /// Nobody approved before the deadline (a denial looks the same: the server says nothing).
     #[error("no approval arrived within {}", humantime::format_duration(*waited))]
     Deadline {
+        /// How long the login waited.
         waited: Duration,
         /// A check's answer was lost on the way, so a token may exist that nobody holds.
         answer_lost: bool,
@@ -74,72 +92,142 @@ pub enum Error {
 
     /// Neither WebFinger nor the handle's own domain says where the account lives.
     #[error("cannot find the account {handle}: {reason}")]
-    AccountNotFound { handle: String, reason: String },
+    AccountNotFound {
+        /// The handle as given, like `@alice@example.com`.
+        handle: String,
+        /// Why neither way found it.
+        reason: String,
+    },
 
     /// The instance could not be reached at all.
     #[error("cannot reach {instance}: {reason}")]
-    Unreachable { instance: String, reason: String },
+    Unreachable {
+        /// The instance's origin, like `https://misskey.io`.
+        instance: String,
+        /// The network failure, or why the answer was not HTTP.
+        reason: String,
+    },
 
     /// The TLS handshake with the instance failed.
     #[error("TLS connection to {instance} failed: {reason}")]
-    Tls { instance: String, reason: String },
+    Tls {
+        /// The instance's origin, like `https://misskey.io`.
+        instance: String,
+        /// The cause, like a certificate not valid for the host.
+        reason: String,
+    },
 
     /// The instance answered, but not as a MiAuth server does.
     #[error("{instance} gave an unexpected answer to {request}: {detail}")]
     UnexpectedAnswer {
+        /// The instance's origin, like `https://misskey.io`.
         instance: String,
         /// What was asked: the token check, the liveness check.
         request: &'static str,
+        /// What came back: the status and what was wrong with the body.
         detail: String,
     },
 
     /// The browser came back approved, but the instance never answered the token check before
     /// the deadline: a token may exist that nobody holds.
     #[error("the login was approved, but {instance} did not answer the token check within {}", humantime::format_duration(*waited))]
-    CheckUnanswered { instance: String, waited: Duration },
+    CheckUnanswered {
+        /// The instance's origin, like `https://misskey.io`.
+        instance: String,
+        /// How long the login waited in all.
+        waited: Duration,
+    },
 
     /// The check request was sent but its answer was lost, so a token may exist that nobody holds.
     #[error("the answer of {instance} to the token check was lost: {reason}")]
-    CheckAnswerLost { instance: String, reason: String },
+    CheckAnswerLost {
+        /// The instance's origin, like `https://misskey.io`.
+        instance: String,
+        /// How the answer was lost: a cut connection, a proxy's error page.
+        reason: String,
+    },
 
     /// The server does not offer MiAuth (another kind of server, a fork without it, too old).
     #[error("{instance} cannot be used: {reason}")]
-    Unsupported { instance: String, reason: String },
+    Unsupported {
+        /// The instance's origin, like `https://misskey.io`.
+        instance: String,
+        /// Why, like `mastodon 4.3.0 does not offer MiAuth`.
+        reason: String,
+    },
 
     /// The token was handed out, but the instance does not accept it.
     #[error("{instance} does not accept the token it handed out ({detail})")]
-    TokenRejected { instance: String, detail: String },
+    TokenRejected {
+        /// The instance's origin, like `https://misskey.io`.
+        instance: String,
+        /// What the instance answered.
+        detail: String,
+    },
 
     /// The browser came back approved, yet the check handed out no token.
     #[error("{instance} reported approval but handed out no token")]
-    ApprovedWithoutToken { instance: String },
+    ApprovedWithoutToken {
+        /// The instance's origin, like `https://misskey.io`.
+        instance: String,
+    },
 
     /// The loopback callback server cannot listen.
     #[error("cannot listen on {addr}: {reason}")]
-    Bind { addr: String, reason: String },
+    Bind {
+        /// The address and port asked for, like `127.0.0.1:8080`.
+        addr: String,
+        /// The system's error.
+        reason: String,
+    },
 
     /// The result cannot be written where it was asked to go.
     #[error("cannot write {}: {reason}", path.display())]
-    WriteOutput { path: PathBuf, reason: String },
+    WriteOutput {
+        /// The file asked for.
+        path: PathBuf,
+        /// The system's error.
+        reason: String,
+    },
 
     /// The place tokens are kept cannot be used: the keyring is locked, refused or did not
     /// answer, or a file of the store cannot be written.
     #[error("cannot use {what}: {reason}")]
-    Store { what: String, reason: String },
+    Store {
+        /// What failed: `the system keyring`, or a file or directory of the store.
+        what: String,
+        /// Why.
+        reason: String,
+    },
 
     /// A file of the store cannot be read or makes no sense; it is left as it is.
     #[error("cannot read {}: {reason}", path.display())]
-    StoreUnreadable { path: PathBuf, reason: String },
+    StoreUnreadable {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong with it.
+        reason: String,
+    },
 
     /// Accounts of several instances are kept, and none was named.
     #[error("accounts of several instances are kept ({kept}); name one")]
-    ChooseInstance { kept: String },
+    ChooseInstance {
+        /// The instances kept, comma-separated, as [`store::Account::instance`] names them.
+        ///
+        /// [`store::Account::instance`]: crate::store::Account::instance
+        kept: String,
+    },
 
     /// Nothing is kept for that instance or account.
     #[error("not logged in{}{}: {reason}", instance.as_ref().map(|i| format!(" to {i}")).unwrap_or_default(), user.as_ref().map(|u| format!(" as @{u}")).unwrap_or_default())]
     NotLoggedIn {
+        /// The instance looked in (host, and port when not the default); `None` when none was
+        /// named.
         instance: Option<String>,
+        /// The username looked for, without `@`; `None` when none was named (the active
+        /// account was meant).
         user: Option<String>,
+        /// Why nothing was found.
         reason: String,
     },
 
@@ -147,15 +235,24 @@ pub enum Error {
     /// kept and what was asked) would give a token that has it.
     #[error("the token kept for {account} was not given {lacking}")]
     PermissionMissing {
+        /// The kept account, `@username@host`.
         account: String,
+        /// Its instance: host, and port when not the default.
         instance: String,
+        /// The permissions asked for that the token lacks, comma-separated.
         lacking: String,
+        /// What a new login should ask for, comma-separated, as `-p` takes it.
         wanted: String,
     },
 
     /// The instance says the kept token no longer works: it was revoked.
     #[error("the token kept for {account} no longer works: {instance} says it was revoked")]
-    TokenRevoked { account: String, instance: String },
+    TokenRevoked {
+        /// The kept account, `@username@host`, or `MISSKEY_TOKEN` for the environment's token.
+        account: String,
+        /// Its instance: host, and port when not the default.
+        instance: String,
+    },
 
     /// A bug: something that should not be able to fail did.
     #[error("internal error: {0}")]

@@ -22,7 +22,9 @@ const LOOKUP_TIMEOUT: Duration = Duration::from_secs(15);
 /// An account handle: `@user@domain` or `user@domain`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Handle {
+    /// The username, without `@`.
     pub user: String,
+    /// The domain, lowercased; not always the web host of the server.
     pub domain: String,
 }
 
@@ -56,6 +58,7 @@ impl std::fmt::Display for Handle {
 /// Where the account of a handle lives, and how that was found.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Located {
+    /// The handle that was looked up.
     pub handle: Handle,
     /// The server that serves the account.
     pub instance: Instance,

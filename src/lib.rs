@@ -24,6 +24,8 @@
 //! come back as [`Error`], whose message, hint and exit code the `miauth` command prints.
 //! [`mock`] is a fake instance that behaves like real servers, for tests and demos.
 
+#![warn(missing_docs)]
+
 pub mod authorize;
 pub mod browser;
 pub mod callback;

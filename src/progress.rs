@@ -21,33 +21,56 @@ use crate::detect::Software;
 pub enum Progress<'a> {
     /// The authorisation URL is ready; the user must open it.
     Authorize {
+        /// The consent page's URL, with the session in it.
         url: &'a AuthorizationUrl,
+        /// The loopback callback's URL; `None` without a callback server (the approval is
+        /// found by polling).
         callback: Option<&'a str>,
+        /// How long the login waits for approval from now.
         timeout: Duration,
     },
     /// Detection found an instance that offers MiAuth; nodeinfo named its software, if it could.
-    Detected { software: Option<&'a Software> },
+    Detected {
+        /// The software and version; `None` when nodeinfo did not say.
+        software: Option<&'a Software>,
+    },
     /// Detection could not tell whether the instance offers MiAuth (a CDN refused, say); the
     /// login goes on.
-    DetectionInconclusive { reason: &'a str },
+    DetectionInconclusive {
+        /// What the instance answered instead.
+        reason: &'a str,
+    },
     /// The server's Misskey version predates these permissions: no endpoint there uses them.
     /// Misskey 2024.11.0 and later drop them from the token without a word; older ones and
     /// Sharkey keep them, unused.
     PermissionsTooNew {
+        /// The software and version detection found.
         software: &'a Software,
+        /// The permission names asked for that this version does not know.
         names: Vec<&'a str>,
     },
     /// The token could not be confirmed with `/api/i`; it is delivered all the same.
-    Unconfirmed { reason: &'a str },
+    Unconfirmed {
+        /// Why the token could not be confirmed.
+        reason: &'a str,
+    },
     /// The browser was asked to open the URL.
     BrowserOpened,
     /// The browser could not be opened; the user must open the URL by hand.
-    BrowserFailed { reason: String },
+    BrowserFailed {
+        /// What the browser's command or the system opener said.
+        reason: String,
+    },
     /// A check said the login is not approved yet.
-    Waiting { remaining: Duration },
+    Waiting {
+        /// The time left before the deadline.
+        remaining: Duration,
+    },
     /// A check failed in a way worth retrying; the next one follows in `retry_in`.
     Trouble {
+        /// What went wrong with this check.
         error: &'a Error,
+        /// The delay before the next check.
         retry_in: Duration,
     },
     /// The browser came back with our session; checking now.

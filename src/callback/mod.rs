@@ -64,11 +64,18 @@ impl CallbackHit {
 /// What the page shown after a valid callback says.
 #[derive(Debug, Clone)]
 pub enum PageOutcome {
-    /// The token was fetched; `account` is `@user@host`.
-    Success { account: String, instance: String },
-    /// The login failed; `message` and `hint` are those of the error (never a secret).
+    /// The token was fetched.
+    Success {
+        /// The account the token belongs to, `@user@host`.
+        account: String,
+        /// The instance: host, and port when not the default.
+        instance: String,
+    },
+    /// The login failed.
     Failure {
+        /// The error's message (never a secret).
         message: String,
+        /// The error's hint, if it has one.
         hint: Option<String>,
     },
 }

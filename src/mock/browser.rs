@@ -14,22 +14,29 @@ use crate::browser::Browser;
 /// The button the scripted user presses.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Choice {
+    /// Approve: the page redirects to the callback.
     Accept,
+    /// Refuse: no token is made, and the check goes on saying `{"ok":false}`.
     Deny,
 }
 
 /// One page load.
 #[derive(Clone, Debug)]
 pub struct Visit {
+    /// `GET` or `POST`.
     pub method: &'static str,
+    /// The full URL requested.
     pub url: String,
+    /// The HTTP status of the answer.
     pub status: u16,
+    /// The answer's body, as text.
     pub body: String,
 }
 
 /// Every page load of one opening of a URL, in order.
 #[derive(Clone, Debug, Default)]
 pub struct Journey {
+    /// The page loads, first to last.
     pub visits: Vec<Visit>,
 }
 

@@ -85,7 +85,10 @@ pub enum CheckFault {
     /// A CDN's overload page: 503 with HTML.
     ServiceUnavailableHtml,
     /// 429 with `Retry-After: SECONDS`.
-    TooManyRequests { retry_after_secs: u64 },
+    TooManyRequests {
+        /// The `Retry-After` value, in seconds.
+        retry_after_secs: u64,
+    },
     /// 200 with a body that is not JSON.
     MalformedJson,
     /// The server answers at once (spending the token, if one waits), and the answer takes
@@ -124,6 +127,7 @@ pub struct MockConfig {
     /// Approve every session as soon as its consent page is opened, answering with an HTTP
     /// redirect to the callback.
     pub auto_approve: bool,
+    /// Behaviours of particular versions and forks; see [`MockConfig::dressed_as`].
     pub quirks: Quirks,
     /// nodeinfo's `software.name`.
     pub software: String,

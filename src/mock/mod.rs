@@ -41,9 +41,13 @@ fn server_knows(name: &str) -> bool {
 /// What a consent page was asked to show, after the server's decoding.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ConsentRequest {
+    /// The `name` parameter; `None` when the URL had none.
     pub name: Option<String>,
+    /// The `icon` parameter; `None` when the URL had none.
     pub icon: Option<String>,
+    /// The `callback` parameter; `None` when the URL had none.
     pub callback: Option<String>,
+    /// The `permission` parameter, comma-separated names; `None` when the URL had none.
     pub permission: Option<String>,
 }
 
@@ -82,6 +86,7 @@ struct Records {
 /// When one check request arrived and, once it has, when its answer was ready.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct CheckSpan {
+    /// When the request arrived.
     pub started: Instant,
     /// `None` while the check is out (or if it was dropped before an answer).
     pub answered: Option<Instant>,

@@ -63,10 +63,13 @@ pub struct Account {
     pub instance: String,
     /// The instance's origin, like `https://misskey.io`.
     pub url: String,
+    /// The account's username on its instance, without `@`.
     pub username: String,
+    /// The account's id on its instance.
     pub user_id: String,
     /// The permissions that were asked for (no endpoint tells a token its permissions).
     pub permissions: Vec<String>,
+    /// Where its token is kept.
     pub kept_in: KeptIn,
     /// When it was saved, RFC 3339.
     pub saved_at: String,
@@ -85,6 +88,7 @@ impl Account {
 /// What saving did.
 #[derive(Debug)]
 pub struct Saved {
+    /// The account as the index now records it.
     pub account: Account,
     /// Something the user must know: the token went to a plain-text file.
     pub warning: Option<String>,
