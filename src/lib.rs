@@ -23,6 +23,39 @@
 //! The library prints nothing: progress goes to an observer ([`Login::on_progress`]), failures
 //! come back as [`Error`], whose message, hint and exit code the `miauth` command prints.
 //! [`mock`] is a fake instance that behaves like real servers, for tests and demos.
+//!
+//! # What is stable
+//!
+//! Semver covers the following, and CHANGELOG.md lists every change to them:
+//!
+//! - the items at the crate root: [`Login`] and its limits ([`DEFAULT_TIMEOUT`] and the
+//!   others), [`Credentials`], [`User`], [`Instance`], [`Permissions`], [`AccessToken`],
+//!   [`SessionId`], [`AuthorizationUrl`], [`Error`] (its [`kind`](Error::kind), its
+//!   [`hint`](Error::hint) and the [`exit`] codes), [`Progress`], [`Observer`], [`Cancel`],
+//!   [`Format`] and [`Store`];
+//! - [`store`], the accounts and choices [`Store`] works with; its files stay readable by later
+//!   versions;
+//! - [`permission`]; the names it knows follow Misskey's list and grow with it;
+//! - in [`browser`], what [`Login::browser`] takes: [`Browser`](browser::Browser),
+//!   [`SystemBrowser`](browser::SystemBrowser) and [`NoBrowser`](browser::NoBrowser).
+//!
+//! [`Error`] and [`Progress`] are `#[non_exhaustive]`: new failures and steps are not breaking
+//! changes.
+//!
+//! [`mock`] is public for integrators' tests, and stable as an API. Its behaviour follows real
+//! servers: when a Misskey release or a fork answers differently, the fake does too, and it
+//! grows (endpoints, [`Quirks`](mock::Quirks), [`CheckFault`](mock::CheckFault)s, fields of
+//! [`MockConfig`](mock::MockConfig)). Build a `MockConfig` with
+//! [`dressed_as`](mock::MockConfig::dressed_as) or `..MockConfig::default()`, so that new fields
+//! do not break your tests.
+//!
+//! The other modules are the steps [`Login`] runs, public for programs that need one step
+//! alone: [`authorize`], [`callback`], [`check`], [`detect`], [`handle`], [`output`], and the
+//! rest of [`browser`] (how `$BROWSER` and the display are read). They follow the
+//! implementation and may change in any release; depend on an exact version (`=0.1.0`) to use
+//! them. Nothing is hidden from these docs: what the `miauth` command uses beyond the stable
+//! API ([`authorize::validate_app`], [`browser::current_showing`], [`check::Liveness`],
+//! [`handle::resolve`], [`output::render`]) is as useful to another program.
 
 #![warn(missing_docs)]
 
