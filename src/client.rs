@@ -14,6 +14,15 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long one API request may take unless told otherwise.
 pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// A `reqwest` client builder whose TLS uses ring. reqwest is built without a TLS crypto
+/// provider of its own (ring builds in seconds, where aws-lc takes most of a minute), so ring is
+/// installed as the process's default the first time; a program that embeds miauth and
+/// installed its own provider before keeps it.
+pub(crate) fn http_builder() -> reqwest::ClientBuilder {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::builder()
+}
+
 /// A client for one instance's API.
 #[derive(Clone, Debug)]
 pub struct InstanceClient {
@@ -29,7 +38,7 @@ impl InstanceClient {
         extra_roots: &[reqwest::Certificate],
         request_timeout: Duration,
     ) -> Result<Self, Error> {
-        let mut builder = reqwest::Client::builder()
+        let mut builder = http_builder()
             .redirect(reqwest::redirect::Policy::none())
             .connect_timeout(CONNECT_TIMEOUT.min(request_timeout))
             .timeout(request_timeout)

@@ -132,7 +132,7 @@ async fn webfinger(
     domain: &Instance,
     extra_roots: &[reqwest::Certificate],
 ) -> Result<Result<Instance, String>, Error> {
-    let mut builder = reqwest::Client::builder()
+    let mut builder = crate::client::http_builder()
         .timeout(LOOKUP_TIMEOUT)
         .redirect(reqwest::redirect::Policy::limited(3))
         .user_agent(concat!("miauth/", env!("CARGO_PKG_VERSION")));

@@ -65,12 +65,12 @@ impl std::fmt::Debug for ScriptedBrowser {
 impl ScriptedBrowser {
     /// A browser whose user presses `choice`.
     pub fn new(choice: Choice) -> Self {
-        let http = reqwest::Client::builder()
+        let http = crate::client::http_builder()
             .redirect(reqwest::redirect::Policy::none())
             .no_proxy()
             .user_agent("Mozilla/5.0 (miauth scripted browser)")
             .build()
-            .unwrap_or_else(|_| reqwest::Client::new());
+            .unwrap_or_default();
         ScriptedBrowser {
             choice,
             http,

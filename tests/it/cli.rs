@@ -481,7 +481,7 @@ async fn mock_command_prints_its_url_first_and_auto_approves_for_plain_http_clie
     let mut run = spawn_miauth(&["login", &base, "--no-browser", "--timeout", "20s"]);
     let url = run.authorization_url().await;
     // Like `curl -L`: follow redirects from the consent page to the callback.
-    let page = reqwest::Client::builder()
+    let page = crate::support::http()
         .no_proxy()
         .build()
         .unwrap()

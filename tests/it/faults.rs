@@ -364,7 +364,7 @@ async fn an_answer_lost_after_the_token_was_spent_is_named_not_blamed_on_the_ser
     steps.until("Trouble").await;
     let callback = crate::support::query_param(&url, "callback").unwrap();
     let came_back = tokio::spawn(async move {
-        let http = reqwest::Client::builder().no_proxy().build().unwrap();
+        let http = crate::support::http().no_proxy().build().unwrap();
         http.get(format!("{callback}?session={session}"))
             .send()
             .await

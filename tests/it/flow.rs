@@ -57,7 +57,7 @@ async fn accepting_delivers_the_token_the_instance_issued_and_the_page_names_the
     assert!(last.body.contains(&format!("@alice@{authority}")));
 
     // The token is handed out once: the callback server is gone, and the session is spent.
-    let gone = reqwest::Client::builder()
+    let gone = crate::support::http()
         .no_proxy()
         .build()
         .unwrap()
@@ -137,7 +137,7 @@ impl miauth::browser::Browser for PrefetchThenReal {
         let callback = query_param(url, "callback").ok_or("no callback in the URL")?;
         let (real, prefetched, url) = (self.real.clone(), self.prefetched.clone(), url.to_owned());
         tokio::spawn(async move {
-            let http = reqwest::Client::builder().no_proxy().build().unwrap();
+            let http = crate::support::http().no_proxy().build().unwrap();
             let answer = http
                 .get(format!("{callback}?session={}", session_of(&url)))
                 .header("Sec-Purpose", "prefetch")

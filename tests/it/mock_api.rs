@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 use crate::support::mock;
 
 fn http() -> reqwest::Client {
-    reqwest::Client::builder()
+    crate::support::http()
         .no_proxy()
         .redirect(reqwest::redirect::Policy::none())
         .build()

@@ -218,7 +218,7 @@ impl Browser for ComesBackTwice {
         let server = self.server.clone();
         tokio::spawn(async move {
             server.wait_for_held(1).await;
-            let http = reqwest::Client::builder().no_proxy().build().unwrap();
+            let http = crate::support::http().no_proxy().build().unwrap();
             let _ = http.get(again).send().await;
         });
         Ok(())

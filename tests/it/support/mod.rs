@@ -15,6 +15,12 @@ use miauth::mock::{CheckSpan, Choice, MockConfig, MockServer, ScriptedBrowser};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, BufReader};
 use tokio::sync::mpsc;
 
+/// A `reqwest` client builder for tests, with the TLS provider miauth itself installs (ring).
+pub fn http() -> reqwest::ClientBuilder {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::builder()
+}
+
 /// Starts a fake instance on 127.0.0.1 with a system-chosen port.
 pub async fn mock(config: MockConfig) -> MockServer {
     MockServer::start(config, SocketAddr::from((Ipv4Addr::LOCALHOST, 0)))
@@ -99,7 +105,7 @@ impl Browser for StrayThenReal {
         let answers = self.answers.clone();
         let url = url.to_owned();
         tokio::spawn(async move {
-            let http = reqwest::Client::builder().no_proxy().build().unwrap();
+            let http = http().no_proxy().build().unwrap();
             let cb = url::Url::parse(&callback).unwrap();
             let port = cb.port().unwrap();
             let attempts: [(&'static str, String, Option<String>); 4] = [
