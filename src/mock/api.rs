@@ -97,6 +97,24 @@ fn body_problem(headers: &HeaderMap, body: &Bytes) -> Option<Response> {
     }
 }
 
+/// What a Misskey API endpoint answers before it looks at the request, if anything: 404 where
+/// there is no Misskey API, the unknown-endpoint error to anything but POST, and Fastify's
+/// checks of the body.
+async fn refused(
+    state: &MockState,
+    method: &Method,
+    headers: &HeaderMap,
+    body: &Bytes,
+) -> Option<Response> {
+    if !state.config.misskey_api {
+        return Some(not_found().await);
+    }
+    if method != Method::POST {
+        return Some(unknown_endpoint());
+    }
+    body_problem(headers, body)
+}
+
 /// `POST /api/miauth/{session}/check`.
 pub(super) async fn check(
     State(state): State<Arc<MockState>>,
@@ -275,14 +293,8 @@ pub(super) async fn i(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    if !state.config.misskey_api {
-        return not_found().await;
-    }
-    if method != Method::POST {
-        return unknown_endpoint();
-    }
-    if let Some(problem) = body_problem(&headers, &body) {
-        return problem;
+    if let Some(refusal) = refused(&state, &method, &headers, &body).await {
+        return refusal;
     }
     tokio::time::sleep(state.config.api_i_delay).await;
     let Some(token) = credential(&headers, &body) else {
@@ -347,14 +359,8 @@ pub(super) async fn ping(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    if !state.config.misskey_api {
-        return not_found().await;
-    }
-    if method != Method::POST {
-        return unknown_endpoint();
-    }
-    if let Some(problem) = body_problem(&headers, &body) {
-        return problem;
+    if let Some(refusal) = refused(&state, &method, &headers, &body).await {
+        return refusal;
     }
     if let Some(token) = credential(&headers, &body)
         && (!state.config.tokens_work || state.token_check(&token) == TokenCheck::Unknown)
@@ -376,14 +382,8 @@ pub(super) async fn revoke_token(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    if !state.config.misskey_api {
-        return not_found().await;
-    }
-    if method != Method::POST {
-        return unknown_endpoint();
-    }
-    if let Some(problem) = body_problem(&headers, &body) {
-        return problem;
+    if let Some(refusal) = refused(&state, &method, &headers, &body).await {
+        return refusal;
     }
     match credential(&headers, &body) {
         Some(token) if state.token_check(&token) != TokenCheck::Unknown => api_json(
@@ -557,14 +557,8 @@ pub(super) async fn users_show(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    if !state.config.misskey_api {
-        return not_found().await;
-    }
-    if method != Method::POST {
-        return unknown_endpoint();
-    }
-    if let Some(problem) = body_problem(&headers, &body) {
-        return problem;
+    if let Some(refusal) = refused(&state, &method, &headers, &body).await {
+        return refusal;
     }
     let params = serde_json::from_slice::<Value>(&body).unwrap_or_else(|_| json!({}));
     let Some(username) = params.get("username").and_then(Value::as_str) else {
