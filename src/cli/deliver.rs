@@ -52,8 +52,15 @@ pub(crate) fn in_github_actions() -> bool {
     std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true")
 }
 
-/// Delivers the result and returns the exit code.
-pub(crate) fn deliver(reporter: &Reporter, credentials: &Credentials, to: &Destination) -> u8 {
+/// Delivers the result and returns the exit code. `unkept`: keeping the token (`--save`) failed,
+/// already reported; the token is delivered all the same, the exit code is that failure's, and
+/// with `--events` the final event is that error with the result in it.
+pub(crate) fn deliver(
+    reporter: &Reporter,
+    credentials: &Credentials,
+    to: &Destination,
+    unkept: Option<&Error>,
+) -> u8 {
     if in_github_actions() {
         // The runner reads workflow commands on stderr too; from now on it hides the token.
         eprintln!("::add-mask::{}", credentials.token.expose());
@@ -82,28 +89,37 @@ pub(crate) fn deliver(reporter: &Reporter, credentials: &Credentials, to: &Desti
         }
     }
     let elsewhere = to.file.is_some() || to.github_output.is_some();
+    let done = unkept.map_or(exit::SUCCESS, Error::exit_code);
     match failure {
         None if reporter.events() => {
-            let mut event = success_json(credentials);
+            let mut result = success_json(credentials);
             if elsewhere {
-                event.as_object_mut().map(|o| o.remove("token"));
-                event["output"] =
+                result.as_object_mut().map(|o| o.remove("token"));
+                result["output"] =
                     json!(to.file.as_deref().map(Path::display).map(|p| p.to_string()));
-                event["github_output"] = json!(to.github_output.as_ref().map(|(name, _)| name));
+                result["github_output"] = json!(to.github_output.as_ref().map(|(name, _)| name));
             }
+            let event = match unkept {
+                Some(e) => {
+                    let mut event = error_event(e, done);
+                    event["result"] = result;
+                    event
+                }
+                None => result,
+            };
             match reporter.finish(Some(event)) {
-                Ok(()) => exit::SUCCESS,
+                Ok(()) => done,
                 Err(e) => stdout_failed(reporter, &e),
             }
         }
         None if elsewhere => {
             let _ = reporter.finish(None);
-            exit::SUCCESS
+            done
         }
         None => {
             let _ = reporter.finish(None);
             match write_stdout(&text) {
-                Ok(()) => exit::SUCCESS,
+                Ok(()) => done,
                 Err(e) => stdout_failed(reporter, &e),
             }
         }

@@ -47,8 +47,13 @@ pub(super) fn open_store(args: &StoreArgs) -> Result<Store, Error> {
     Ok(Store::open(dir, choice).keyring_timeout(timeout))
 }
 
-/// Keeps the token of a login that just succeeded; the exit code says whether it worked.
-pub(super) async fn save(reporter: &Reporter, store: &Store, credentials: &Credentials) -> u8 {
+/// Keeps the token of a login that just succeeded; a failure is reported here and returned, so
+/// that the delivery can say the token was not kept.
+pub(super) async fn save(
+    reporter: &Reporter,
+    store: &Store,
+    credentials: &Credentials,
+) -> Result<(), Error> {
     match store.save(credentials).await {
         Ok(saved) => {
             if let Some(warning) = &saved.warning {
@@ -66,12 +71,12 @@ pub(super) async fn save(reporter: &Reporter, store: &Store, credentials: &Crede
                     clean(&saved.account.url)
                 ));
             }
-            exit::SUCCESS
+            Ok(())
         }
         Err(e) => {
             reporter.error(&e);
             reporter.say_always("miauth: the token is delivered all the same, but it is not kept.");
-            e.exit_code()
+            Err(e)
         }
     }
 }
@@ -270,12 +275,12 @@ pub(super) async fn token(
         Err(e) => return start.fail_early(&e, out),
     };
     match resolve(&start, asked, wait, out).await {
-        Ok((credentials, kept)) => {
-            match deliver::deliver(&start.reporter, &credentials, &destination) {
-                exit::SUCCESS => kept,
-                failed => failed,
-            }
-        }
+        Ok((credentials, kept)) => deliver::deliver(
+            &start.reporter,
+            &credentials,
+            &destination,
+            kept.err().as_ref(),
+        ),
         Err(code) => code,
     }
 }
@@ -300,14 +305,14 @@ pub(super) async fn exec(
 }
 
 /// The token as `token` and `exec` find it: from the environment, kept, or from a login that
-/// runs when none is usable and one may (then it is kept too, and `Ok` carries the exit code
-/// of keeping it). `Err` is the exit code of a failure, already reported.
+/// runs when none is usable and one may (then it is kept too, and `Ok` carries whether keeping
+/// it failed). `Err` is the exit code of a failure, already reported.
 async fn resolve(
     start: &Start,
     asked: TokenAsked,
     wait: &WaitArgs,
     out: &OutputArgs,
-) -> Result<(Credentials, u8), u8> {
+) -> Result<(Credentials, Result<(), Error>), u8> {
     let fail = |e: Error| start.fail_early(&e, out);
     let store = open_store(&asked.store).map_err(fail)?;
     let permissions = if asked.app.permissions.is_empty() {
@@ -333,7 +338,7 @@ async fn resolve(
     .await
     .map_err(fail)?;
     let (why, instance, permissions) = match found {
-        Found::Usable(credentials) => return Ok((credentials, exit::SUCCESS)),
+        Found::Usable(credentials) => return Ok((credentials, Ok(()))),
         Found::Missing {
             why,
             instance,
@@ -365,9 +370,8 @@ async fn resolve(
     if let Some(wanted) = asked.user.as_deref().map(|u| u.trim_start_matches('@'))
         && !credentials.user.username.eq_ignore_ascii_case(wanted)
     {
-        let kept = save(&start.reporter, &store, &credentials).await;
-        if kept != exit::SUCCESS {
-            return Ok((credentials, kept));
+        if let Err(e) = save(&start.reporter, &store, &credentials).await {
+            return Ok((credentials, Err(e)));
         }
         return Err(fail(Error::NotLoggedIn {
             instance: Some(credentials.instance.authority()),

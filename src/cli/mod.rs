@@ -267,12 +267,14 @@ impl Start {
         // delivered all the same.
         let kept = match store {
             Some(store) => kept::save(&self.reporter, store, &credentials).await,
-            None => exit::SUCCESS,
+            None => Ok(()),
         };
-        match deliver::deliver(&self.reporter, &credentials, &destination) {
-            exit::SUCCESS => kept,
-            failed => failed,
-        }
+        deliver::deliver(
+            &self.reporter,
+            &credentials,
+            &destination,
+            kept.err().as_ref(),
+        )
     }
 
     /// Runs the login; `Err` is the exit code of a failed login, already reported.

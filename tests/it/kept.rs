@@ -755,6 +755,26 @@ async fn store_keyring_without_a_keyring_exits_5_with_a_hint_and_still_prints_th
         done.stderr
     );
     assert!(!home.file("tokens.json").exists());
+
+    // A program reading --events learns it from the one final event, which carries the token.
+    let server = mock(MockConfig::default()).await;
+    let done = home
+        .accept(
+            &login_args(&server, &["--store", "keyring", "--events"]),
+            &[],
+        )
+        .await;
+    assert_eq!(done.code, Some(5), "{}", done.stderr);
+    let last: serde_json::Value =
+        serde_json::from_str(done.stdout.lines().last().unwrap()).unwrap();
+    assert_eq!(last["event"], "error", "{last}");
+    assert_eq!(last["kind"], "store", "{last}");
+    assert_eq!(last["code"], 5, "{last}");
+    assert_eq!(
+        last["result"]["token"],
+        server.issued_tokens()[0].as_str(),
+        "{last}"
+    );
 }
 
 #[cfg(unix)]
