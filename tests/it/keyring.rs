@@ -2,7 +2,7 @@
 //! what `login --save` kept, `logout` removes it, and a locked keyring is an error, never a
 //! quiet move to a plain-text file.
 
-use miauth::mock::MockConfig;
+use miauth::mock::{MockConfig, MockServer};
 
 use crate::support::keyring::KeyringSession;
 use crate::support::{accept_in_browser, mock, spawn_miauth_with};
@@ -18,6 +18,24 @@ fn borrowed(env: &[(String, String)]) -> Vec<(&str, &str)> {
     env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect()
 }
 
+/// `miauth login BASE --save EXTRA` with `env`, accepted by the scripted user.
+async fn login_saving(
+    server: &MockServer,
+    extra: &[&str],
+    env: &[(&str, &str)],
+) -> crate::support::Finished {
+    let mut args = vec![
+        "login",
+        server.base_url(),
+        "--no-browser",
+        "--save",
+        "--timeout",
+        "60s",
+    ];
+    args.extend_from_slice(extra);
+    accept_in_browser(&args, env).await.0
+}
+
 #[tokio::test]
 async fn a_saved_token_is_in_the_keyring_for_other_clients_until_logout() {
     let Some(session) = KeyringSession::start(true).await else {
@@ -28,18 +46,7 @@ async fn a_saved_token_is_in_the_keyring_for_other_clients_until_logout() {
     let env = borrowed(&env);
     let server = mock(MockConfig::default()).await;
     let authority = server.base_url().trim_start_matches("http://").to_owned();
-    let (done, _) = accept_in_browser(
-        &[
-            "login",
-            server.base_url(),
-            "--no-browser",
-            "--save",
-            "--timeout",
-            "60s",
-        ],
-        &env,
-    )
-    .await;
+    let done = login_saving(&server, &[], &env).await;
     assert_eq!(done.code, Some(0), "{}", done.stderr);
     let token = server.issued_tokens().remove(0);
     assert_eq!(done.stdout, format!("{token}\n"));
@@ -98,20 +105,7 @@ async fn a_locked_keyring_is_an_error_and_the_token_is_still_delivered() {
     let env = env_of(&session, config.path());
     let env = borrowed(&env);
     let server = mock(MockConfig::default()).await;
-    let (done, _) = accept_in_browser(
-        &[
-            "login",
-            server.base_url(),
-            "--no-browser",
-            "--save",
-            "--timeout",
-            "60s",
-            "--keyring-timeout",
-            "5s",
-        ],
-        &env,
-    )
-    .await;
+    let done = login_saving(&server, &["--keyring-timeout", "5s"], &env).await;
     assert_eq!(done.code, Some(5), "{}", done.stderr);
     let token = server.issued_tokens().remove(0);
     assert_eq!(done.stdout, format!("{token}\n"), "the token is not lost");
