@@ -2,7 +2,10 @@
 //! Keychain on macOS, the Credential Manager on Windows, through the keyring-core family.
 //!
 //! One entry per account: service `miauth:HOST`, user the account's username, so other clients
-//! find it (`secret-tool lookup service miauth:HOST username alice`). Every call runs on a
+//! find it (`secret-tool lookup service miauth:HOST username alice`, and Python's
+//! `keyring.get_password("miauth:HOST", "alice")` on every system). On Windows, where a
+//! credential is found by one target name, that name is `alice@miauth:HOST`, the second name
+//! Python's keyring tries ([`windows_target`]). Every call runs on a
 //! thread of its own with a deadline: a keyring that never answers (a stuck D-Bus peer, an
 //! unlock prompt nobody sees) ends in an error when the deadline passes, and the thread left
 //! behind never keeps the process from exiting. It knows nothing of the index of accounts.
@@ -33,6 +36,15 @@ pub(crate) struct Keyring {
 /// The keyring entry's service name for an instance.
 pub(crate) fn service(instance: &str) -> String {
     format!("miauth:{instance}")
+}
+
+/// The Windows Credential Manager's target name for an entry: `USER@SERVICE`. Python's keyring
+/// (`backends/Windows.py`) looks a password up under the target `SERVICE` and then, when that
+/// is missing or belongs to another user, under `USER@SERVICE`; keyring-core's default would be
+/// `USER.SERVICE`, which nothing else reads.
+#[cfg_attr(not(target_os = "windows"), allow(dead_code))]
+pub(crate) fn windows_target(service: &str, user: &str) -> String {
+    format!("{user}@{service}")
 }
 
 impl Keyring {
@@ -80,7 +92,7 @@ impl Keyring {
     ) -> Result<T, Failure> {
         let (service, user) = (service(instance), user.to_owned());
         self.run(move |store| {
-            let entry = Entry::new_in_store(store, &service, &user).map_err(describe)?;
+            let entry = entry(store, &service, &user).map_err(describe)?;
             op(&entry).map_err(describe)
         })
         .await
@@ -111,6 +123,19 @@ impl Keyring {
             Err(_) => Err(Failure::TimedOut(self.timeout)),
         }
     }
+}
+
+/// The entry for `service` and `user` in the platform's store.
+#[cfg(not(target_os = "windows"))]
+fn entry(store: &Arc<CredentialStore>, service: &str, user: &str) -> keyring_core::Result<Entry> {
+    Entry::new_in_store(store, service, user)
+}
+
+#[cfg(target_os = "windows")]
+fn entry(store: &Arc<CredentialStore>, service: &str, user: &str) -> keyring_core::Result<Entry> {
+    let target = windows_target(service, user);
+    let modifiers = std::collections::HashMap::from([("target", target.as_str())]);
+    Entry::new_in_store_with_modifiers(store, service, user, &modifiers)
 }
 
 /// Whether failing to open the platform's store means no keyring service exists here at all
@@ -188,6 +213,20 @@ fn platform_store() -> Result<Arc<CredentialStore>, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn windows_credentials_are_named_as_pythons_keyring_looks_them_up() {
+        // keyring.get_password("miauth:misskey.io", "alice") on Windows reads the target
+        // "miauth:misskey.io", then "alice@miauth:misskey.io".
+        assert_eq!(
+            windows_target(&service("misskey.io"), "alice"),
+            "alice@miauth:misskey.io"
+        );
+        assert_eq!(
+            windows_target(&service("127.0.0.1:3000"), "bob"),
+            "bob@miauth:127.0.0.1:3000"
+        );
+    }
 
     #[test]
     fn only_a_missing_bus_or_provider_counts_as_no_keyring() {
