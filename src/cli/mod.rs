@@ -15,11 +15,12 @@ mod status;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU8, Ordering};
+use std::time::Duration;
 
 use clap::Parser;
 use miauth::browser::{Browser, NoBrowser, Showing, SystemBrowser, current_showing};
 use miauth::handle::Handle;
-use miauth::mock::{Choice, MockConfig, MockServer, ScriptedBrowser};
+use miauth::mock::{Choice, MockConfig, MockServer, Redirect, ScriptedBrowser};
 use miauth::{Error, Instance, Login, Permissions, exit};
 
 use args::{AppArgs, Cli, Command, InstanceArgs, OutputArgs, QuirkArg, WaitArgs};
@@ -119,8 +120,9 @@ pub fn run() -> u8 {
             Command::Mock {
                 port,
                 auto_approve,
+                redirect_delay,
                 quirks,
-            } => mock(quiet, port, auto_approve, &quirks).await,
+            } => mock(quiet, port, auto_approve, redirect_delay, &quirks).await,
             Command::Permissions => list_permissions(),
             Command::Demo {
                 auto_approve,
@@ -409,9 +411,16 @@ fn cancelled(code: Arc<AtomicU8>) -> impl std::future::Future<Output = ()> + Sen
     }
 }
 
-async fn mock(quiet: bool, port: u16, auto_approve: bool, quirks: &[QuirkArg]) -> u8 {
+async fn mock(
+    quiet: bool,
+    port: u16,
+    auto_approve: bool,
+    redirect_delay: Option<Duration>,
+    quirks: &[QuirkArg],
+) -> u8 {
     let config = MockConfig {
         auto_approve,
+        redirect: redirect_delay.map_or(Redirect::AtOnce, Redirect::After),
         ..config_of(quirks)
     };
     let addr = SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), port);
