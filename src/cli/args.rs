@@ -40,6 +40,12 @@ pub(super) struct Cli {
 #[derive(Subcommand, Debug)]
 pub(super) enum Command {
     /// Log in to a Misskey instance in the browser and print the access token.
+    ///
+    /// The token is delivered as soon as the instance hands it out. When the check beside the
+    /// callback finds the approval before the browser comes back, miauth keeps the callback up
+    /// to 8s after the token, so the browser still shows how the login ended; a browser slower
+    /// than that finds nothing listening, though the token was delivered all the same. Ctrl-C
+    /// or SIGTERM ends that wait at once, with exit code 0.
     #[command(after_help = EXIT_CODES)]
     Login {
         /// The instance: misskey.io, https://misskey.io, example.com:8443 (http only for loopback).
