@@ -3,8 +3,9 @@
 //! [`Login`] is the library's front door: a builder in, [`Credentials`] out. It makes the
 //! session, binds the callback server (unless told to do without one), builds the authorisation
 //! URL, hands it to the [`Browser`], then leaves the waiting to `wait.rs`: a valid callback, a
-//! poll that finds the approval, the deadline or the caller's cancellation ends it. It prints
-//! nothing: progress goes to an optional observer, errors are returned.
+//! poll that finds the approval, the deadline or the caller's cancellation ends it. The result
+//! comes back as soon as it is known; what is left for the browser (`ending.rs`) is awaited
+//! after it. It prints nothing: progress goes to an optional observer, errors are returned.
 
 use std::future::Future;
 use std::net::{IpAddr, Ipv4Addr};
@@ -16,6 +17,7 @@ use crate::browser::{Browser, SystemBrowser};
 use crate::callback::{CallbackConfig, CallbackServer, PageOutcome};
 use crate::check::InstanceClient;
 use crate::detect::Software;
+use crate::ending::BrowserPage;
 use crate::progress::{Cancel, Observer, Progress, Sticky};
 use crate::wait::Wait;
 use crate::{AccessToken, Error, Instance, Permissions, SessionId, User};
@@ -217,8 +219,33 @@ impl Login {
         self
     }
 
-    /// Performs the login.
+    /// Performs the login. When the token comes before the browser returns (the approval was
+    /// found by the check beside the callback), this also waits, up to
+    /// [`PAGE_GRACE`](crate::PAGE_GRACE) after the token, for that browser to come back and be
+    /// shown how the login ended; use [`Login::run_with_page`] to have the credentials at once.
     pub async fn run(self) -> Result<Credentials, Error> {
+        let (result, page) = self.run_with_page().await;
+        page.served().await;
+        result
+    }
+
+    /// Performs the login and returns its result as soon as it is known, with what is left to
+    /// do in the browser. The browsers that came back have been answered already; await
+    /// [`BrowserPage::served`] once the result is in hand (after the token is stored, say) so
+    /// that a browser slower than the check still sees how the login ended.
+    ///
+    /// ```no_run
+    /// # async fn example() -> Result<(), miauth::Error> {
+    /// use miauth::{Instance, Login};
+    ///
+    /// let (result, page) = Login::new(Instance::parse("misskey.io")?).run_with_page().await;
+    /// let credentials = result?;
+    /// println!("{}", credentials.token.expose()); // not held back for the browser
+    /// page.served().await; // at most PAGE_GRACE after the token
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub async fn run_with_page(self) -> (Result<Credentials, Error>, BrowserPage) {
         let Login {
             instance,
             name,
@@ -241,38 +268,38 @@ impl Login {
                 observer(&step);
             }
         };
-        crate::authorize::validate_app(&name, icon.as_deref())?;
+        let ended = |e: Error| (Err(e), BrowserPage::none());
+        if let Err(e) = crate::authorize::validate_app(&name, icon.as_deref()) {
+            return ended(e);
+        }
         let deadline = tokio::time::Instant::now() + timeout;
         let session = SessionId::generate();
-        let client = InstanceClient::new(&instance, &ca_certs, request_timeout)?;
+        let client = match InstanceClient::new(&instance, &ca_certs, request_timeout) {
+            Ok(client) => client,
+            Err(e) => return ended(e),
+        };
         let server = if use_callback {
-            Some(CallbackServer::bind(&callback, session.clone()).await?)
+            match CallbackServer::bind(&callback, session.clone()).await {
+                Ok(server) => Some(server),
+                Err(e) => return ended(e),
+            }
         } else {
             None
         };
         // After binding, so a local problem (a busy port) is reported before any network one.
         let mut cancel = Sticky::new(cancel.unwrap_or_else(|| Box::pin(std::future::pending())));
-        if detect {
-            // Detection is bounded by the same deadline and cancellation as the wait.
-            let detected = tokio::select! {
-                detected = crate::detect::detect(&client) => detected?,
-                () = &mut cancel => return Err(Error::Interrupted { answer_lost: false, approved: false }),
-                () = tokio::time::sleep_until(deadline) => {
-                    return Err(Error::Deadline { waited: timeout, answer_lost: false });
-                }
-            };
-            match &detected.doubt {
-                None => report(Progress::Detected {
-                    software: detected.software.as_ref(),
-                }),
-                Some(reason) => report(Progress::DetectionInconclusive { reason }),
-            }
-            if let Some(software) = &detected.software {
-                let names = too_new_for(software, &permissions);
-                if !names.is_empty() {
-                    report(Progress::PermissionsTooNew { software, names });
-                }
-            }
+        if detect
+            && let Err(e) = detect_first(
+                &client,
+                &permissions,
+                &report,
+                &mut cancel,
+                deadline,
+                timeout,
+            )
+            .await
+        {
+            return ended(e);
         }
         let callback_url = server.as_ref().map(|s| s.url().to_owned());
         let url = authorization_url(&AuthorizeRequest {
@@ -309,6 +336,7 @@ impl Login {
         }
         .run(&mut cancel)
         .await;
+        let token_at = waited.is_ok().then(tokio::time::Instant::now);
         let verify =
             verify.unwrap_or_else(|| permissions.names().iter().any(|p| p == "read:account"));
         let result = match waited {
@@ -345,20 +373,51 @@ impl Login {
             Err(e) => Err(e),
         };
         // The browser's page tells the final result, confirmation included.
-        ending
-            .close(match &result {
-                Ok(credentials) => PageOutcome::Success {
-                    account: credentials.handle(),
-                    instance: instance.authority(),
-                },
-                Err(e) => PageOutcome::Failure {
-                    message: e.to_string(),
-                    hint: e.hint(),
-                },
-            })
-            .await;
-        result
+        let outcome = match &result {
+            Ok(credentials) => PageOutcome::Success {
+                account: credentials.handle(),
+                instance: instance.authority(),
+            },
+            Err(e) => PageOutcome::Failure {
+                message: e.to_string(),
+                hint: e.hint(),
+            },
+        };
+        let page = ending.answer(outcome, token_at, Some(cancel));
+        (result, page)
     }
+}
+
+/// Asks the instance, before the browser opens, whether it offers MiAuth, within the login's
+/// deadline and cancellation, and reports what it found.
+async fn detect_first(
+    client: &InstanceClient,
+    permissions: &Permissions,
+    report: &(dyn Fn(Progress<'_>) + Send + Sync),
+    cancel: &mut Sticky,
+    deadline: tokio::time::Instant,
+    timeout: Duration,
+) -> Result<(), Error> {
+    let detected = tokio::select! {
+        detected = crate::detect::detect(client) => detected?,
+        () = &mut *cancel => return Err(Error::Interrupted { answer_lost: false, approved: false }),
+        () = tokio::time::sleep_until(deadline) => {
+            return Err(Error::Deadline { waited: timeout, answer_lost: false });
+        }
+    };
+    match &detected.doubt {
+        None => report(Progress::Detected {
+            software: detected.software.as_ref(),
+        }),
+        Some(reason) => report(Progress::DetectionInconclusive { reason }),
+    }
+    if let Some(software) = &detected.software {
+        let names = too_new_for(software, permissions);
+        if !names.is_empty() {
+            report(Progress::PermissionsTooNew { software, names });
+        }
+    }
+    Ok(())
 }
 
 /// Asks `POST /api/i` for the token's account. `Ok(Err(why))` when the instance could not say

@@ -20,6 +20,11 @@
 //! # }
 //! ```
 //!
+//! [`Login::run`] returns once the browser has been shown how the login ended, which may take
+//! up to [`PAGE_GRACE`] after the token when the browser is slower than the check;
+//! [`Login::run_with_page`] returns the credentials at once and leaves the browser to a
+//! [`BrowserPage`].
+//!
 //! The library prints nothing: progress goes to an observer ([`Login::on_progress`]), failures
 //! come back as [`Error`], whose message, hint and exit code the `miauth` command prints.
 //! [`mock`] is a fake instance that behaves like real servers, for tests and demos.
@@ -29,10 +34,10 @@
 //! Semver covers the following, and CHANGELOG.md lists every change to them:
 //!
 //! - the items at the crate root: [`Login`] and its limits ([`DEFAULT_TIMEOUT`] and the
-//!   others), [`Credentials`], [`User`], [`Instance`], [`Permissions`], [`AccessToken`],
-//!   [`SessionId`], [`AuthorizationUrl`], [`Error`] (its [`kind`](Error::kind), its
-//!   [`hint`](Error::hint) and the [`exit`] codes), [`Progress`], [`Observer`], [`Cancel`],
-//!   [`Format`] and [`Store`];
+//!   others), [`BrowserPage`] and [`PAGE_GRACE`], [`Credentials`], [`User`], [`Instance`],
+//!   [`Permissions`], [`AccessToken`], [`SessionId`], [`AuthorizationUrl`], [`Error`] (its
+//!   [`kind`](Error::kind), its [`hint`](Error::hint) and the [`exit`] codes), [`Progress`],
+//!   [`Observer`], [`Cancel`], [`Format`] and [`Store`];
 //! - [`store`], the accounts and choices [`Store`] works with; its files stay readable by later
 //!   versions;
 //! - [`permission`]; the names it knows follow Misskey's list and grow with it;
@@ -65,6 +70,7 @@ pub mod callback;
 pub mod check;
 mod client;
 pub mod detect;
+mod ending;
 mod error;
 mod flow;
 pub mod handle;
@@ -80,6 +86,7 @@ mod wait;
 
 pub use authorize::AuthorizationUrl;
 pub use check::User;
+pub use ending::{BrowserPage, PAGE_GRACE};
 pub use error::{Error, exit};
 pub use flow::{
     Credentials, DEFAULT_POLL_INTERVAL, DEFAULT_TIMEOUT, Login, MAX_POLL_INTERVAL, MAX_TIMEOUT,

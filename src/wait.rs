@@ -13,8 +13,9 @@ use std::time::Duration;
 use backon::{BackoffBuilder, ExponentialBackoff, ExponentialBuilder};
 use tokio::time::Instant;
 
-use crate::callback::{CallbackHit, CallbackServer, PageOutcome};
+use crate::callback::{CallbackHit, CallbackServer};
 use crate::check::{CheckFailure, CheckOutcome, InstanceClient};
+use crate::ending::Ending;
 use crate::progress::{Progress, Sticky};
 use crate::{AccessToken, Error, Instance, SessionId, User};
 
@@ -52,32 +53,9 @@ enum Reason {
     Callback,
 }
 
-/// What is left once the wait is over: browsers still owed their page, and the server.
-#[must_use = "the waiting browsers must be told how the login ended"]
-pub(crate) struct Ending {
-    browsers: Vec<CallbackHit>,
-    server: Option<CallbackServer>,
-}
-
-impl Ending {
-    /// Tells every waiting browser (and any that came back while the wait was ending) how the
-    /// login ended, then stops the callback server.
-    pub async fn close(mut self, outcome: PageOutcome) {
-        for hit in self.browsers.drain(..) {
-            hit.respond(outcome.clone());
-        }
-        if let Some(mut server) = self.server.take() {
-            for hit in server.queued_hits() {
-                hit.respond(outcome.clone());
-            }
-            server.shutdown().await;
-        }
-    }
-}
-
 impl Wait<'_> {
     /// Waits until the token arrives, the wait ends or `cancel` completes. The browsers that
-    /// came back are answered only when the caller closes the [`Ending`], so the page can
+    /// came back are answered only when the caller answers the [`Ending`], so the page can
     /// tell the final result (after the token is confirmed, say).
     pub async fn run(
         mut self,

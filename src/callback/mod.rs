@@ -148,15 +148,20 @@ impl CallbackServer {
         self.hits.recv().await
     }
 
+    /// Valid callbacks that arrived but were not taken yet; later ones are still accepted.
+    pub fn waiting_hits(&mut self) -> Vec<CallbackHit> {
+        let mut waiting = Vec::new();
+        while let Ok(hit) = self.hits.try_recv() {
+            waiting.push(hit);
+        }
+        waiting
+    }
+
     /// Valid callbacks that arrived but were never taken: the login has ended, so they get its
     /// result. No more are accepted after this.
     pub fn queued_hits(&mut self) -> Vec<CallbackHit> {
         self.hits.close();
-        let mut queued = Vec::new();
-        while let Ok(hit) = self.hits.try_recv() {
-            queued.push(hit);
-        }
-        queued
+        self.waiting_hits()
     }
 
     /// Stops listening. An outcome page not yet shown gets two seconds to be fetched;

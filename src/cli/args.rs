@@ -40,6 +40,12 @@ pub(super) struct Cli {
 #[derive(Subcommand, Debug)]
 pub(super) enum Command {
     /// Log in to a Misskey instance in the browser and print the access token.
+    ///
+    /// The token is delivered as soon as the instance hands it out. When the check beside the
+    /// callback finds the approval before the browser comes back, miauth keeps the callback up
+    /// to 8s after the token, so the browser still shows how the login ended; a browser slower
+    /// than that finds nothing listening, though the token was delivered all the same. Ctrl-C
+    /// or SIGTERM ends that wait at once, with exit code 0.
     #[command(after_help = EXIT_CODES)]
     Login {
         /// The instance: misskey.io, https://misskey.io, example.com:8443 (http only for loopback).
@@ -132,6 +138,11 @@ pub(super) enum Command {
         /// Approve every session as soon as its consent page opens (even `curl -L` can log in).
         #[arg(long)]
         auto_approve: bool,
+        /// After Accept, create the token at once but send the browser to the callback only
+        /// this long after (like 5s), as a slow browser on a busy machine does: a client's
+        /// check may get the token before the browser comes back [default: at once].
+        #[arg(long, value_name = "DURATION", value_parser = parse_redirect_delay)]
+        redirect_delay: Option<Duration>,
         /// Behave like a particular version or fork; repeatable.
         #[arg(long = "quirk", value_enum)]
         quirks: Vec<QuirkArg>,
@@ -347,6 +358,15 @@ pub(super) fn parse_timeout(value: &str) -> Result<Duration, String> {
     Ok(d)
 }
 
+pub(super) fn parse_redirect_delay(value: &str) -> Result<Duration, String> {
+    let d = humantime::parse_duration(value)
+        .map_err(|_| "not a duration with a unit; try 5s".to_owned())?;
+    if d > Duration::from_secs(600) {
+        return Err("the redirect delay can be 10m at most".into());
+    }
+    Ok(d)
+}
+
 pub(super) fn parse_bind(value: &str) -> Result<IpAddr, String> {
     let addr: IpAddr = value
         .trim_start_matches('[')
@@ -389,6 +409,14 @@ mod tests {
                 .contains("30 days")
         );
         assert!(parse_timeout("soon").unwrap_err().contains("try 90s"));
+    }
+
+    #[test]
+    fn redirect_delays_take_human_units_up_to_ten_minutes() {
+        assert_eq!(parse_redirect_delay("5s").unwrap(), Duration::from_secs(5));
+        assert_eq!(parse_redirect_delay("0s").unwrap(), Duration::ZERO);
+        assert!(parse_redirect_delay("11m").unwrap_err().contains("10m"));
+        assert!(parse_redirect_delay("5").unwrap_err().contains("try 5s"));
     }
 
     #[test]

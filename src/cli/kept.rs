@@ -274,7 +274,7 @@ pub(super) async fn token(
         Ok(destination) => destination,
         Err(e) => return start.fail_early(&e, out),
     };
-    match resolve(&start, asked, wait, out).await {
+    let code = match resolve(&start, asked, wait, out).await {
         Ok((credentials, kept)) => deliver::deliver(
             &start.reporter,
             &credentials,
@@ -282,7 +282,9 @@ pub(super) async fn token(
             kept.err().as_ref(),
         ),
         Err(code) => code,
-    }
+    };
+    start.page_served().await;
+    code
 }
 
 /// `miauth exec`: runs the command with the token in its environment.
@@ -295,7 +297,10 @@ pub(super) async fn exec(
 ) -> u8 {
     let out = OutputArgs::none();
     let start = Start::new(quiet, verbose, wait, &out, false);
-    match resolve(&start, asked, wait, &out).await {
+    let resolved = resolve(&start, asked, wait, &out).await;
+    // Before the command starts: on Unix miauth becomes the command, callback server and all.
+    start.page_served().await;
+    match resolved {
         Ok((credentials, _)) => {
             let _ = start.reporter.finish(None);
             run_command(command, &credentials)

@@ -13,14 +13,15 @@ mod report;
 mod status;
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use clap::Parser;
 use miauth::browser::{Browser, NoBrowser, Showing, SystemBrowser, current_showing};
 use miauth::handle::Handle;
-use miauth::mock::{Choice, MockConfig, MockServer, ScriptedBrowser};
-use miauth::{Error, Instance, Login, Permissions, exit};
+use miauth::mock::{Choice, MockConfig, MockServer, Redirect, ScriptedBrowser};
+use miauth::{BrowserPage, Error, Instance, Login, Permissions, exit};
 
 use args::{AppArgs, Cli, Command, InstanceArgs, OutputArgs, QuirkArg, WaitArgs};
 use deliver::Destination;
@@ -119,8 +120,9 @@ pub fn run() -> u8 {
             Command::Mock {
                 port,
                 auto_approve,
+                redirect_delay,
                 quirks,
-            } => mock(quiet, port, auto_approve, &quirks).await,
+            } => mock(quiet, port, auto_approve, redirect_delay, &quirks).await,
             Command::Permissions => list_permissions(),
             Command::Demo {
                 auto_approve,
@@ -194,10 +196,12 @@ fn list_permissions() -> u8 {
     }
 }
 
-/// How a login is started from the command line: its browser and its reporter.
+/// How a login is started from the command line: its browser, its reporter, and (once a login
+/// has run) what is left to show in the browser.
 struct Start {
     browser: Arc<dyn Browser>,
     reporter: Arc<Reporter>,
+    page: Mutex<Option<BrowserPage>>,
 }
 
 impl Start {
@@ -233,7 +237,11 @@ impl Start {
             no_browser_because: showing.reason(),
             scripted,
         });
-        Start { browser, reporter }
+        Start {
+            browser,
+            reporter,
+            page: Mutex::new(None),
+        }
     }
 
     /// An error before the login started: reported like any other.
@@ -261,7 +269,10 @@ impl Start {
         };
         let credentials = match self.obtain(login, wait, out).await {
             Ok(credentials) => credentials,
-            Err(code) => return code,
+            Err(code) => {
+                self.page_served().await;
+                return code;
+            }
         };
         // Kept before it is delivered; a store that fails never costs the token, which is
         // delivered all the same.
@@ -269,15 +280,39 @@ impl Start {
             Some(store) => kept::save(&self.reporter, store, &credentials).await,
             None => Ok(()),
         };
-        deliver::deliver(
+        let code = deliver::deliver(
             &self.reporter,
             &credentials,
             &destination,
             kept.err().as_ref(),
-        )
+        );
+        self.page_served().await;
+        code
     }
 
-    /// Runs the login; `Err` is the exit code of a failed login, already reported.
+    /// Once the result is out: a browser slower than the check that found the token is still
+    /// shown how the login ended, for a few seconds. The exit code stays the delivery's, even
+    /// when Ctrl-C or SIGTERM ends this wait: the token was delivered, and a script must not
+    /// throw it away.
+    async fn page_served(&self) {
+        let page = self
+            .page
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take();
+        let Some(page) = page else { return };
+        if let Some(left) = page.awaits_browser() {
+            let secs = left.as_secs() + u64::from(left.subsec_nanos() > 0);
+            self.reporter.say(&format!(
+                "The browser has not come back yet; waiting up to {secs}s to show it how the login ended (Ctrl-C skips this)."
+            ));
+        }
+        page.served().await;
+    }
+
+    /// Runs the login; `Err` is the exit code of a failed login, already reported. What is
+    /// left to show in the browser is kept for [`Start::page_served`], which every caller
+    /// awaits once it is done with the result.
     async fn obtain(
         &self,
         login: Login,
@@ -296,7 +331,12 @@ impl Start {
         if wait.no_callback {
             login = login.without_callback();
         }
-        match login.run().await {
+        let (result, page) = login.run_with_page().await;
+        *self
+            .page
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(page);
+        match result {
             Ok(credentials) => {
                 self.reporter.say(&format!(
                     "Logged in as {}{}.",
@@ -409,9 +449,16 @@ fn cancelled(code: Arc<AtomicU8>) -> impl std::future::Future<Output = ()> + Sen
     }
 }
 
-async fn mock(quiet: bool, port: u16, auto_approve: bool, quirks: &[QuirkArg]) -> u8 {
+async fn mock(
+    quiet: bool,
+    port: u16,
+    auto_approve: bool,
+    redirect_delay: Option<Duration>,
+    quirks: &[QuirkArg],
+) -> u8 {
     let config = MockConfig {
         auto_approve,
+        redirect: redirect_delay.map_or(Redirect::AtOnce, Redirect::After),
         ..config_of(quirks)
     };
     let addr = SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), port);

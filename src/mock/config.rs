@@ -121,12 +121,32 @@ pub enum CheckFault {
     Hold,
 }
 
+/// When the consent page, after Accept, sends the browser to the callback.
+///
+/// A real page creates the token first and redirects afterwards; a slow browser or a loaded
+/// machine widens the gap to seconds, and a check that arrives in between gets the token before
+/// the browser comes back.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Redirect {
+    /// As soon as the token exists: a prompt browser.
+    #[default]
+    AtOnce,
+    /// This long after the token was created, whatever the client does meanwhile.
+    After(Duration),
+    /// Once a check has fetched the token, and then this long after: the check always comes
+    /// first, however busy the machine, and the browser is late by this much.
+    AfterFetched(Duration),
+}
+
 /// What the fake instance is and how it behaves.
 #[derive(Clone, Debug)]
 pub struct MockConfig {
     /// Approve every session as soon as its consent page is opened, answering with an HTTP
     /// redirect to the callback.
     pub auto_approve: bool,
+    /// When Accept (or auto-approval) sends the browser to the callback, once the token exists.
+    pub redirect: Redirect,
     /// Behaviours of particular versions and forks; see [`MockConfig::dressed_as`].
     pub quirks: Quirks,
     /// nodeinfo's `software.name`.
@@ -222,6 +242,7 @@ impl Default for MockConfig {
     fn default() -> Self {
         MockConfig {
             auto_approve: false,
+            redirect: Redirect::AtOnce,
             quirks: Quirks::default(),
             software: "misskey".into(),
             version: "2025.11.1".into(),

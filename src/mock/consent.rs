@@ -4,9 +4,11 @@
 //! trimming, drops names it does not know (older servers and some forks keep them), fails on
 //! repeated names, on a name over 128 characters and on an icon URL over 512 (counted as
 //! PostgreSQL counts them), and after Accept sends the browser to the callback with `session`
-//! set. Deny does nothing on the server and redirects nowhere.
+//! set, at once or (as a slow browser does) later: see [`Redirect`]. Deny does nothing on the
+//! server and redirects nowhere.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use askama::Template;
 use axum::Form;
@@ -15,7 +17,7 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
-use super::{ConsentRequest, MockState};
+use super::{ConsentRequest, MockState, Redirect};
 use crate::page::{MessagePage, Tone, html};
 
 const FOOTER: &str = "miauth fake instance: for testing only, no real account is involved.";
@@ -64,7 +66,7 @@ pub(super) async fn page(
         .consent
         .insert(session.clone(), request.clone());
     if state.config.auto_approve {
-        return accept(&state, &session, &request, StatusCode::FOUND);
+        return accept(&state, &session, &request, StatusCode::FOUND).await;
     }
     let page = ConsentPage {
         app_name: request.name.as_deref().unwrap_or("Unnamed app"),
@@ -101,7 +103,7 @@ pub(super) async fn decide(
         );
     };
     match decision.action.as_str() {
-        "accept" => accept(&state, &session, &request, StatusCode::SEE_OTHER),
+        "accept" => accept(&state, &session, &request, StatusCode::SEE_OTHER).await,
         _ => message(
             StatusCode::OK,
             "Access denied",
@@ -111,8 +113,9 @@ pub(super) async fn decide(
     }
 }
 
-/// Creates the token and sends the browser on, as the real page's Accept does.
-fn accept(
+/// Creates the token and sends the browser on, as the real page's Accept does: first the
+/// token, then (after the configured [`Redirect`] delay) the redirect.
+async fn accept(
     state: &MockState,
     session: &str,
     request: &ConsentRequest,
@@ -142,7 +145,11 @@ fn accept(
     }
     match &request.callback {
         Some(callback) => match callback_url(callback, session, quirks.concatenated_callback) {
-            Some(location) => (redirect, [(header::LOCATION, location)]).into_response(),
+            Some(location) => {
+                redirect_delay(state, session, created.is_ok()).await;
+                state.update(|records| records.redirects += 1);
+                (redirect, [(header::LOCATION, location)]).into_response()
+            }
             None => message(
                 StatusCode::BAD_REQUEST,
                 "Invalid callback",
@@ -156,6 +163,27 @@ fn accept(
             "You may now return to the application.",
             Tone::Ok,
         ),
+    }
+}
+
+/// Waits as [`MockConfig::redirect`](super::MockConfig::redirect) says before the browser is
+/// sent to the callback. Without a token (its creation failed) there is nothing to fetch, so
+/// only the delay itself applies.
+async fn redirect_delay(state: &MockState, session: &str, created: bool) {
+    let delay = match state.config.redirect {
+        Redirect::AtOnce => Duration::ZERO,
+        Redirect::After(delay) => delay,
+        Redirect::AfterFetched(delay) => {
+            if created {
+                state
+                    .wait_until(|records| MockState::fetched(records, session))
+                    .await;
+            }
+            delay
+        }
+    };
+    if !delay.is_zero() {
+        tokio::time::sleep(delay).await;
     }
 }
 

@@ -27,7 +27,7 @@ use tokio::sync::{Semaphore, oneshot, watch};
 use tokio::task::JoinHandle;
 
 pub use browser::{Choice, Journey, ScriptedBrowser, Visit};
-pub use config::{CheckFault, MockConfig, Quirks};
+pub use config::{CheckFault, MockConfig, Quirks, Redirect};
 
 /// The permission names the server knows, one a line: the fake's own copy of Misskey's list,
 /// kept apart from the client's so that a wrong entry in either shows up in their comparison.
@@ -81,6 +81,8 @@ struct Records {
     held: usize,
     /// Every request that arrived, as "METHOD /path", in order of arrival.
     requests: Vec<String>,
+    /// How many times the consent page has sent a browser to its callback.
+    redirects: usize,
 }
 
 /// When one check request arrived and, once it has, when its answer was ready.
@@ -175,6 +177,14 @@ impl MockState {
         let records = self.records();
         let token = records.tokens.get(session)?.iter().find(|t| !t.fetched)?;
         Some(token.value.clone())
+    }
+
+    /// Whether a token of `session` has been handed out by a check.
+    fn fetched(records: &Records, session: &str) -> bool {
+        records
+            .tokens
+            .get(session)
+            .is_some_and(|tokens| tokens.iter().any(|t| t.fetched))
     }
 
     fn mark_fetched(&self, session: &str, value: &str) {
@@ -360,6 +370,19 @@ impl MockServer {
     /// Every request that arrived so far, as "METHOD /path" (no query), in order of arrival.
     pub fn requests(&self) -> Vec<String> {
         self.state.records().requests.clone()
+    }
+
+    /// How many times the consent page has sent a browser to its callback so far (after any
+    /// [`Redirect`] delay).
+    pub fn redirects(&self) -> usize {
+        self.state.records().redirects
+    }
+
+    /// Waits until at least `n` tokens have been created.
+    pub async fn wait_for_tokens(&self, n: usize) {
+        self.state
+            .wait_until(|r| r.tokens.values().map(Vec::len).sum::<usize>() >= n)
+            .await;
     }
 
     /// Waits until at least `n` check requests have arrived.

@@ -9,7 +9,7 @@ use std::time::Duration;
 use fantoccini::Locator;
 use miauth::Error;
 use miauth::browser::Browser;
-use miauth::mock::MockConfig;
+use miauth::mock::{MockConfig, Redirect};
 use tokio::sync::mpsc;
 
 use crate::support::chrome::{self, Chrome};
@@ -127,6 +127,44 @@ async fn chromium_accepts_denies_and_sees_the_failure_page() {
     let err = login.await.unwrap().unwrap_err();
     assert_eq!(err.exit_code(), 4, "{err}");
 
+    chrome.quit().await;
+}
+
+#[tokio::test]
+async fn chromium_coming_back_after_the_token_still_lands_on_the_success_page() {
+    let Some(chrome) = chrome::start(false, 1000, 760).await else {
+        return;
+    };
+    // The page creates the token, and Chromium follows the redirect only 5 s after the check
+    // beside the callback (every 3 × 1 s) has fetched it.
+    let server = mock(MockConfig {
+        redirect: Redirect::AfterFetched(Duration::from_secs(5)),
+        ..MockConfig::default()
+    })
+    .await;
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let login = login_to(&server)
+        .name("miauth e2e")
+        .skip_detect()
+        .poll_interval(Duration::from_secs(1))
+        .browser(Arc::new(ToTheTest(tx)));
+    let login = tokio::spawn(login.run_with_page());
+    let url = rx.recv().await.expect("the login hands out its URL");
+    chrome.client.goto(&url).await.unwrap();
+    chrome.wait_for_text("Allow").await;
+    let accept = chrome.client.find(Locator::Css("#accept")).await.unwrap();
+    // The click returns once the page it leads to has loaded: the late one.
+    let click = tokio::spawn(async move { accept.click().await });
+    let (result, page) = login.await.unwrap();
+    let creds = result.unwrap();
+    assert_issued(&server, &creds);
+    assert_eq!(server.redirects(), 0, "the token came before the browser");
+    let served = tokio::spawn(page.served());
+    click.await.unwrap().unwrap();
+    let shown = chrome.wait_for_text("You are logged in").await;
+    let authority = server.base_url().trim_start_matches("http://");
+    assert!(shown.contains(&format!("@alice@{authority}")), "{shown}");
+    served.await.unwrap();
     chrome.quit().await;
 }
 

@@ -17,6 +17,7 @@ mod hostile;
 mod instance;
 mod kept;
 mod keyring;
+mod late_browser;
 mod mock_api;
 mod polling;
 mod secrets;

@@ -1,6 +1,8 @@
 //! The fake instance answers as Misskey 2025.11.1 was recorded answering.
 
-use miauth::mock::{CheckFault, MockConfig, Quirks};
+use std::time::Duration;
+
+use miauth::mock::{CheckFault, MockConfig, Quirks, Redirect};
 use serde_json::{Value, json};
 
 use crate::support::mock;
@@ -396,4 +398,35 @@ async fn without_a_callback_accept_says_return_to_the_application() {
             .unwrap()
             .contains("return to the application")
     );
+}
+
+#[tokio::test]
+async fn a_late_redirect_is_sent_only_after_a_check_has_fetched_the_token() {
+    let server = mock(MockConfig {
+        auto_approve: true,
+        redirect: Redirect::AfterFetched(Duration::ZERO),
+        ..MockConfig::default()
+    })
+    .await;
+    let base = server.base_url();
+    let consent = format!("{base}/miauth/S?callback=http%3A%2F%2F127.0.0.1%3A9%2Fcb");
+    let page = tokio::spawn(http().get(consent).send());
+    server.wait_for_tokens(1).await;
+    assert_eq!(server.redirects(), 0, "the token exists, the browser waits");
+    let r = http()
+        .post(format!("{base}/api/miauth/S/check"))
+        .header("content-type", "application/json")
+        .body("{}")
+        .send()
+        .await
+        .unwrap();
+    let (status, body) = json_of(r).await;
+    assert_eq!((status, &body["ok"]), (200, &json!(true)), "{body}");
+    let page = page.await.unwrap().unwrap();
+    assert_eq!(page.status().as_u16(), 302);
+    assert_eq!(
+        page.headers()["location"],
+        "http://127.0.0.1:9/cb?session=S"
+    );
+    assert_eq!(server.redirects(), 1);
 }
