@@ -94,6 +94,10 @@ pub(super) enum Command {
         /// Do not ask the instances whether the tokens still work.
         #[arg(long)]
         offline: bool,
+        /// How long each instance may take to say whether its token works; the instances are
+        /// asked all at once, so the listing takes about as long as the slowest of them.
+        #[arg(long, default_value = "15s", value_parser = parse_timeout)]
+        timeout: Duration,
         /// text for people, json for programs.
         #[arg(long, value_enum, default_value_t = StatusFormat::Text)]
         format: StatusFormat,
@@ -135,6 +139,9 @@ pub(super) enum Command {
         /// Behave like a particular version or fork; repeatable.
         #[arg(long = "quirk", value_enum)]
         quirks: Vec<QuirkArg>,
+        /// Answer POST /api/ping only after this long, like a busy server (for `miauth status`).
+        #[arg(long, value_name = "DURATION", value_parser = parse_delay)]
+        ping_delay: Option<Duration>,
     },
     /// List the permission names Misskey knows, one a line; deprecated ones are marked.
     Permissions,
@@ -343,6 +350,15 @@ pub(super) fn parse_timeout(value: &str) -> Result<Duration, String> {
     }
     if d > miauth::MAX_TIMEOUT {
         return Err("the timeout can be 30 days at most".into());
+    }
+    Ok(d)
+}
+
+pub(super) fn parse_delay(value: &str) -> Result<Duration, String> {
+    let d = humantime::parse_duration(value)
+        .map_err(|_| "not a duration with a unit; try 500ms or 1s".to_owned())?;
+    if d > miauth::MAX_TIMEOUT {
+        return Err("the delay can be 30 days at most".into());
     }
     Ok(d)
 }

@@ -20,7 +20,7 @@ use super::{Start, deliver, prepare_login, read_ca};
 
 /// A keyring call on a terminal may wait for an unlock prompt.
 const TERMINAL_KEYRING_TIMEOUT: Duration = Duration::from_secs(60);
-/// How long a liveness check may take.
+/// How long a liveness check may take, unless told otherwise.
 const PING_TIMEOUT: Duration = Duration::from_secs(15);
 
 /// Whether a person is at the terminal: a login can be shown and answered.
@@ -192,7 +192,14 @@ async fn find(
             verified: false,
         };
         if check
-            && ping(&credentials.instance, &credentials.token, roots).await? == Liveness::Revoked
+            && ping(
+                &credentials.instance,
+                &credentials.token,
+                roots,
+                PING_TIMEOUT,
+            )
+            .await?
+                == Liveness::Revoked
         {
             return Ok(Found::Missing {
                 why: Error::TokenRevoked {
@@ -242,7 +249,16 @@ async fn find(
         Err(e) => return Err(e),
     };
     let credentials = credentials_of(&account, token)?;
-    if check && ping(&credentials.instance, &credentials.token, roots).await? == Liveness::Revoked {
+    if check
+        && ping(
+            &credentials.instance,
+            &credentials.token,
+            roots,
+            PING_TIMEOUT,
+        )
+        .await?
+            == Liveness::Revoked
+    {
         return Ok(missing_for(Error::TokenRevoked {
             account: account.handle(),
             instance: account.instance.clone(),
@@ -251,12 +267,14 @@ async fn find(
     Ok(Found::Usable(credentials))
 }
 
+/// Whether `token` still works on `instance`, asked with one request of at most `timeout`.
 pub(super) async fn ping(
     instance: &Instance,
     token: &AccessToken,
     roots: &[reqwest::Certificate],
+    timeout: Duration,
 ) -> Result<Liveness, Error> {
-    InstanceClient::new(instance, roots, PING_TIMEOUT)?
+    InstanceClient::new(instance, roots, timeout)?
         .ping(token)
         .await
 }

@@ -102,10 +102,11 @@ pub fn run() -> u8 {
             Command::Status {
                 instance,
                 offline,
+                timeout,
                 format,
                 store,
                 instance_args,
-            } => status::status(instance, offline, format, &store, &instance_args).await,
+            } => status::status(instance, offline, timeout, format, &store, &instance_args).await,
             Command::Logout {
                 instance,
                 user,
@@ -120,7 +121,15 @@ pub fn run() -> u8 {
                 port,
                 auto_approve,
                 quirks,
-            } => mock(quiet, port, auto_approve, &quirks).await,
+                ping_delay,
+            } => {
+                let config = MockConfig {
+                    auto_approve,
+                    ping_delay: ping_delay.unwrap_or_default(),
+                    ..config_of(&quirks)
+                };
+                mock(quiet, port, config).await
+            }
             Command::Permissions => list_permissions(),
             Command::Demo {
                 auto_approve,
@@ -409,11 +418,7 @@ fn cancelled(code: Arc<AtomicU8>) -> impl std::future::Future<Output = ()> + Sen
     }
 }
 
-async fn mock(quiet: bool, port: u16, auto_approve: bool, quirks: &[QuirkArg]) -> u8 {
-    let config = MockConfig {
-        auto_approve,
-        ..config_of(quirks)
-    };
+async fn mock(quiet: bool, port: u16, config: MockConfig) -> u8 {
     let addr = SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), port);
     let stop = cancelled(Arc::new(AtomicU8::new(exit::SUCCESS)));
     let server = match MockServer::start(config, addr).await {

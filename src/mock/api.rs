@@ -362,6 +362,7 @@ pub(super) async fn ping(
     if let Some(refusal) = refused(&state, &method, &headers, &body).await {
         return refusal;
     }
+    tokio::time::sleep(state.config.ping_delay).await;
     if let Some(token) = credential(&headers, &body)
         && (!state.config.tokens_work || state.token_check(&token) == TokenCheck::Unknown)
     {

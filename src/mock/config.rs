@@ -156,6 +156,8 @@ pub struct MockConfig {
     pub tokens_work: bool,
     /// How long `/api/i` takes to answer.
     pub api_i_delay: Duration,
+    /// How long `/api/ping` takes to answer, as on a busy or distant server.
+    pub ping_delay: Duration,
     /// `/api/meta` refused by a CDN (403 with HTML), as some large instances do for clients
     /// they do not know.
     pub meta_blocked: bool,
@@ -235,6 +237,7 @@ impl Default for MockConfig {
             based_misskey_version: None,
             tokens_work: true,
             api_i_delay: Duration::ZERO,
+            ping_delay: Duration::ZERO,
             meta_blocked: false,
         }
     }

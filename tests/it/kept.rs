@@ -363,6 +363,123 @@ async fn status_exit_code_says_whether_every_kept_token_works() {
     );
 }
 
+/// Keeps `username` on the instance of `server` through the library, with a token the fake
+/// made as one is made by hand; returns that token.
+async fn keep(home: &Home, server: &MockServer, username: &str) -> String {
+    let token = server.approve(&format!("by-hand-{username}")).unwrap();
+    Store::open(home.path(), StoreChoice::File)
+        .save(&Credentials {
+            token: AccessToken::new(token.clone()),
+            user: User {
+                id: format!("id-{username}"),
+                username: username.into(),
+                ..User::default()
+            },
+            instance: Instance::parse(server.base_url()).unwrap(),
+            permissions: Permissions::kept(vec!["read:account".into()]),
+            verified: true,
+        })
+        .await
+        .unwrap();
+    token
+}
+
+/// The accounts a text listing names, in its order, with the state of each.
+fn listed(stdout: &str) -> Vec<(String, String)> {
+    let mut rows: Vec<(String, String)> = Vec::new();
+    for line in stdout.lines() {
+        if !line.starts_with(' ') {
+            let handle = line.split(' ').next().unwrap_or_default().to_owned();
+            rows.push((handle, String::new()));
+        } else if let Some(state) = line.trim().strip_prefix("state: ") {
+            rows.last_mut().unwrap().1 = state.to_owned();
+        }
+    }
+    rows
+}
+
+#[tokio::test]
+async fn status_lists_ten_accounts_in_the_order_kept_whichever_instance_answers_first() {
+    // The first five live on an instance slower to answer than the last five: a listing in
+    // the order the answers arrive would put the last five first.
+    let slow = mock(MockConfig {
+        ping_delay: std::time::Duration::from_secs(1),
+        ..MockConfig::default()
+    })
+    .await;
+    let fast = mock(MockConfig::default()).await;
+    let home = Home::new();
+    let mut expected = Vec::new();
+    for n in 0..10 {
+        let server = if n < 5 { &slow } else { &fast };
+        let username = format!("user{n}");
+        let token = keep(&home, server, &username).await;
+        if n == 7 {
+            assert!(fast.revoke(&token));
+        }
+        expected.push((
+            format!("@{username}@{}", host(server)),
+            if n == 7 { "revoked" } else { "works" },
+        ));
+    }
+
+    let done = home.run(&["status"]).await;
+    assert_eq!(done.code, Some(6), "a revoked token: {}", done.stderr);
+    let rows = listed(&done.stdout);
+    let states: Vec<(String, String)> = rows
+        .iter()
+        .map(|(handle, state)| (handle.clone(), state.split(' ').next().unwrap().to_owned()))
+        .collect();
+    let expected: Vec<(String, String)> = expected
+        .into_iter()
+        .map(|(h, s)| (h, s.to_owned()))
+        .collect();
+    assert_eq!(states, expected, "{}", done.stdout);
+    let pings = |s: &MockServer| {
+        s.requests()
+            .iter()
+            .filter(|r| *r == "POST /api/ping")
+            .count()
+    };
+    assert_eq!((pings(&slow), pings(&fast)), (5, 5));
+}
+
+#[tokio::test]
+async fn status_gives_each_instance_its_own_deadline() {
+    let stuck = mock(MockConfig {
+        ping_delay: std::time::Duration::from_secs(3600),
+        ..MockConfig::default()
+    })
+    .await;
+    let fine = mock(MockConfig::default()).await;
+    let home = Home::new();
+    keep(&home, &stuck, "alice").await;
+    keep(&home, &fine, "bob").await;
+
+    let done = home.run(&["status", "--timeout", "2s"]).await;
+    assert_eq!(done.code, Some(4), "{}", done.stderr);
+    let rows = listed(&done.stdout);
+    assert_eq!(rows.len(), 2, "{}", done.stdout);
+    assert_eq!(
+        rows[0],
+        (
+            format!("@alice@{}", host(&stuck)),
+            format!(
+                "unreachable ({} did not answer within 2s)",
+                stuck.base_url()
+            )
+        ),
+        "{}",
+        done.stdout
+    );
+    assert_eq!(
+        rows[1],
+        (format!("@bob@{}", host(&fine)), "works".to_owned()),
+        "{}",
+        done.stdout
+    );
+}
+
 #[tokio::test]
 async fn status_json_lists_each_account_and_where_its_token_is() {
     let server = mock(MockConfig::default()).await;
