@@ -204,9 +204,9 @@ async fn find(
             return Ok(Found::Missing {
                 why: Error::TokenRevoked {
                     account: "MISSKEY_TOKEN".into(),
-                    instance: credentials.instance.authority(),
+                    instance: credentials.instance.as_argument(),
                 },
-                instance: Some(credentials.instance.authority()),
+                instance: Some(credentials.instance.as_argument()),
                 permissions: asked.cloned(),
             });
         }
@@ -237,7 +237,7 @@ async fn find(
         if !lacking.is_empty() {
             return Ok(missing_for(Error::PermissionMissing {
                 account: account.handle(),
-                instance: account.instance.clone(),
+                instance: account.instance_argument(),
                 lacking: lacking.join(", "),
                 wanted: kept.union(asked).names().join(","),
             }));
@@ -261,7 +261,7 @@ async fn find(
     {
         return Ok(missing_for(Error::TokenRevoked {
             account: account.handle(),
-            instance: account.instance.clone(),
+            instance: account.instance_argument(),
         }));
     }
     Ok(Found::Usable(credentials))
@@ -392,7 +392,7 @@ async fn resolve(
             return Ok((credentials, Err(e)));
         }
         return Err(fail(Error::NotLoggedIn {
-            instance: Some(credentials.instance.authority()),
+            instance: Some(credentials.instance.as_argument()),
             user: Some(wanted.to_owned()),
             reason: format!(
                 "the login was approved by {} instead, whose token is kept as theirs",

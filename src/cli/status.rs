@@ -195,7 +195,7 @@ async fn ask(
             State::Revoked,
             Some(format!(
                 "the instance says it was revoked; log in again with `miauth login {} --save`",
-                instance.authority()
+                instance.as_argument()
             )),
         ),
         Ok(Err(e)) => (State::Unreachable, Some(e.to_string())),

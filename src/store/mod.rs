@@ -83,6 +83,14 @@ impl Account {
     pub fn handle(&self) -> String {
         format!("@{}@{}", self.username, self.instance)
     }
+
+    /// Its instance as a command names it: `misskey.io`, or `http://127.0.0.1:3000` for a
+    /// plain-http development instance (see [`Instance::as_argument`](crate::Instance::as_argument)).
+    pub fn instance_argument(&self) -> String {
+        crate::Instance::parse(&self.url)
+            .map(|i| i.as_argument())
+            .unwrap_or_else(|_| self.instance.clone())
+    }
 }
 
 /// What saving did.
@@ -312,7 +320,7 @@ impl Store {
     /// The token of `account`, from where it is kept.
     pub async fn token(&self, account: &Account) -> Result<AccessToken, Error> {
         let missing = |why: &str| Error::NotLoggedIn {
-            instance: Some(account.instance.clone()),
+            instance: Some(account.instance_argument()),
             user: Some(account.username.clone()),
             reason: why.to_owned(),
         };

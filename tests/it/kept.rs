@@ -262,13 +262,14 @@ async fn asking_for_a_permission_the_kept_token_lacks_needs_a_login_for_all_of_t
         .await;
     assert_eq!(done.code, Some(6), "{}", done.stderr);
     assert_eq!(done.stdout, "");
-    // The error names what is missing, and the login it suggests asks for all of it.
+    // The error names what is missing, and the login it suggests asks for all of it, of this
+    // very instance (on plain http).
     let error = error_line(&done.stderr);
     assert!(error.contains("was not given write:notes"), "{error}");
     assert!(
         error.contains(&format!(
             "`miauth login {} -p read:account,write:notes --save`",
-            host(&server)
+            server.base_url()
         )),
         "{error}"
     );
@@ -478,6 +479,94 @@ async fn status_gives_each_instance_its_own_deadline() {
         "{}",
         done.stdout
     );
+}
+
+/// `miauth mock`, the fake instance as users run it, until dropped; and the URL it prints.
+async fn miauth_mock() -> (Running, String) {
+    let mut mock = crate::support::spawn_miauth(&["mock", "--auto-approve"]);
+    let url = mock.wait_for_stdout_line("http://").await;
+    (mock, url)
+}
+
+#[tokio::test]
+async fn every_hint_names_a_plain_http_instance_so_that_typing_it_back_means_that_instance() {
+    let (_mock, url) = miauth_mock().await;
+    let host = url.trim_start_matches("http://").to_owned();
+    let home = Home::new();
+    let login = ["login", &url, "--save", "--no-browser", "--timeout", "20s"];
+    let done = home.accept(&login, &[]).await;
+    assert_eq!(done.code, Some(0), "{}", done.stderr);
+    let token = done.stdout.trim().to_owned();
+    // A bare 127.0.0.1:PORT would mean https://127.0.0.1:PORT, another instance.
+    let bare = [
+        format!("miauth login {host}"),
+        format!("miauth token {host}"),
+    ];
+    let typed_back = |text: &str, wanted: &str| {
+        assert!(text.contains(wanted), "no {wanted:?} in:\n{text}");
+        for bare in &bare {
+            assert!(!text.contains(bare.as_str()), "{bare:?} in:\n{text}");
+        }
+    };
+
+    // An account not kept, a permission the kept token lacks.
+    let done = home.run(&["token", &host, "-u", "bob"]).await;
+    assert_eq!(done.code, Some(6), "{}", done.stderr);
+    typed_back(
+        error_line(&done.stderr),
+        &format!("`miauth login {url} --save`"),
+    );
+    let done = home
+        .run(&["token", &host, "-p", "write:notes", "--no-login"])
+        .await;
+    assert_eq!(done.code, Some(6), "{}", done.stderr);
+    typed_back(
+        error_line(&done.stderr),
+        &format!("`miauth login {url} -p read:account,write:notes --save`"),
+    );
+
+    // A revoked token, through token --check and status.
+    let revoked = crate::support::http()
+        .no_proxy()
+        .build()
+        .unwrap()
+        .post(format!("{url}/mock/revoke"))
+        .json(&serde_json::json!({ "token": token }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(revoked.status(), 204);
+    let done = home.run(&["token", &host, "--check"]).await;
+    assert_eq!(done.code, Some(6), "{}", done.stderr);
+    typed_back(
+        error_line(&done.stderr),
+        &format!("`miauth login {url} --save`"),
+    );
+    let done = home.run(&["status"]).await;
+    assert_eq!(done.code, Some(6), "{}", done.stderr);
+    typed_back(&done.stdout, &format!("`miauth login {url} --save`"));
+
+    // Two instances kept and none named: the one suggested is typed back as kept.
+    let (_other, other_url) = miauth_mock().await;
+    let login = [
+        "login",
+        &other_url,
+        "--save",
+        "--no-browser",
+        "--timeout",
+        "20s",
+    ];
+    let done = home.accept(&login, &[]).await;
+    assert_eq!(done.code, Some(0), "{}", done.stderr);
+    let done = home.run(&["token"]).await;
+    assert_eq!(done.code, Some(2), "{}", done.stderr);
+    let error = error_line(&done.stderr);
+    assert!(
+        error.contains(&format!("({url}, {other_url})"))
+            || error.contains(&format!("({other_url}, {url})")),
+        "{error}"
+    );
+    assert!(error.contains("`miauth token http://127.0.0.1:"), "{error}");
 }
 
 #[tokio::test]
