@@ -115,6 +115,11 @@ pub(super) enum Command {
         /// The account's username [default: the active account of the instance].
         #[arg(short, long)]
         user: Option<String>,
+        /// Forget the account here even when the system keyring cannot be reached (locked,
+        /// refused, no answer); its token then stays in the keyring, and miauth says how to
+        /// remove it by hand.
+        #[arg(long)]
+        force: bool,
         #[command(flatten)]
         store: StoreArgs,
     },

@@ -110,8 +110,9 @@ pub fn run() -> u8 {
             Command::Logout {
                 instance,
                 user,
+                force,
                 store,
-            } => kept::logout(quiet, &instance, user.as_deref(), &store).await,
+            } => kept::logout(quiet, &instance, user.as_deref(), force, &store).await,
             Command::Switch {
                 instance,
                 user,
