@@ -212,17 +212,18 @@ pub enum Error {
     /// Accounts of several instances are kept, and none was named.
     #[error("accounts of several instances are kept ({kept}); name one")]
     ChooseInstance {
-        /// The instances kept, comma-separated, as [`store::Account::instance`] names them.
-        ///
-        /// [`store::Account::instance`]: crate::store::Account::instance
+        /// The instances kept, comma-separated, each as a command names it
+        /// ([`Instance::as_argument`](crate::Instance::as_argument)).
         kept: String,
     },
 
     /// Nothing is kept for that instance or account.
     #[error("not logged in{}{}: {reason}", instance.as_ref().map(|i| format!(" to {i}")).unwrap_or_default(), user.as_ref().map(|u| format!(" as @{u}")).unwrap_or_default())]
     NotLoggedIn {
-        /// The instance looked in (host, and port when not the default); `None` when none was
-        /// named.
+        /// The instance looked in, as a command names it ([`Instance::as_argument`]:
+        /// `misskey.io`, `http://127.0.0.1:3000`); `None` when none was named.
+        ///
+        /// [`Instance::as_argument`]: crate::Instance::as_argument
         instance: Option<String>,
         /// The username looked for, without `@`; `None` when none was named (the active
         /// account was meant).
@@ -237,7 +238,7 @@ pub enum Error {
     PermissionMissing {
         /// The kept account, `@username@host`.
         account: String,
-        /// Its instance: host, and port when not the default.
+        /// Its instance, as a command names it ([`Instance::as_argument`](crate::Instance::as_argument)).
         instance: String,
         /// The permissions asked for that the token lacks, comma-separated.
         lacking: String,
@@ -250,7 +251,7 @@ pub enum Error {
     TokenRevoked {
         /// The kept account, `@username@host`, or `MISSKEY_TOKEN` for the environment's token.
         account: String,
-        /// Its instance: host, and port when not the default.
+        /// Its instance, as a command names it ([`Instance::as_argument`](crate::Instance::as_argument)).
         instance: String,
     },
 

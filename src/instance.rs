@@ -86,6 +86,18 @@ impl Instance {
         }
     }
 
+    /// The instance as a command line names it, so that typing it back means this very
+    /// instance: `misskey.io` or `example.com:8443` (host, and port when not the default) on
+    /// https, the whole origin `http://127.0.0.1:3000` on plain http, which a bare host would
+    /// turn into https. Every message that suggests a command names the instance this way.
+    pub fn as_argument(&self) -> String {
+        if self.url.scheme() == "https" {
+            self.authority()
+        } else {
+            self.origin()
+        }
+    }
+
     /// Whether the host is this machine (requests to it must bypass any proxy).
     pub fn is_loopback(&self) -> bool {
         is_loopback(&self.url)
@@ -179,6 +191,21 @@ mod tests {
         assert_eq!(i.authority(), "misskey.io");
         assert!(!i.is_loopback());
         assert_eq!(i.url_of("/api/i"), "https://misskey.io/api/i");
+    }
+
+    #[test]
+    fn the_argument_form_means_the_same_instance_when_typed_back() {
+        for (input, argument) in [
+            ("misskey.io", "misskey.io"),
+            ("https://example.com:8443/", "example.com:8443"),
+            ("http://127.0.0.1:3000", "http://127.0.0.1:3000"),
+            ("http://localhost", "http://localhost"),
+            ("https://127.0.0.1:3000", "127.0.0.1:3000"),
+        ] {
+            let instance = Instance::parse(input).unwrap();
+            assert_eq!(instance.as_argument(), argument, "{input}");
+            assert_eq!(Instance::parse(argument).unwrap(), instance, "{input}");
+        }
     }
 
     proptest::proptest! {

@@ -100,6 +100,10 @@ pub(super) enum Command {
         /// Do not ask the instances whether the tokens still work.
         #[arg(long)]
         offline: bool,
+        /// How long each instance may take to say whether its token works; the instances are
+        /// asked all at once, so the listing takes about as long as the slowest of them.
+        #[arg(long, default_value = "15s", value_parser = parse_timeout)]
+        timeout: Duration,
         /// text for people, json for programs.
         #[arg(long, value_enum, default_value_t = StatusFormat::Text)]
         format: StatusFormat,
@@ -117,6 +121,11 @@ pub(super) enum Command {
         /// The account's username [default: the active account of the instance].
         #[arg(short, long)]
         user: Option<String>,
+        /// Forget the account here even when the system keyring cannot be reached (locked,
+        /// refused, no answer); its token then stays in the keyring, and miauth says how to
+        /// remove it by hand.
+        #[arg(long)]
+        force: bool,
         #[command(flatten)]
         store: StoreArgs,
     },
@@ -141,11 +150,14 @@ pub(super) enum Command {
         /// After Accept, create the token at once but send the browser to the callback only
         /// this long after (like 5s), as a slow browser on a busy machine does: a client's
         /// check may get the token before the browser comes back [default: at once].
-        #[arg(long, value_name = "DURATION", value_parser = parse_redirect_delay)]
+        #[arg(long, value_name = "DURATION", value_parser = parse_delay)]
         redirect_delay: Option<Duration>,
         /// Behave like a particular version or fork; repeatable.
         #[arg(long = "quirk", value_enum)]
         quirks: Vec<QuirkArg>,
+        /// Answer POST /api/ping only after this long, like a busy server (for `miauth status`).
+        #[arg(long, value_name = "DURATION", value_parser = parse_delay)]
+        ping_delay: Option<Duration>,
     },
     /// List the permission names Misskey knows, one a line; deprecated ones are marked.
     Permissions,
@@ -358,11 +370,11 @@ pub(super) fn parse_timeout(value: &str) -> Result<Duration, String> {
     Ok(d)
 }
 
-pub(super) fn parse_redirect_delay(value: &str) -> Result<Duration, String> {
+pub(super) fn parse_delay(value: &str) -> Result<Duration, String> {
     let d = humantime::parse_duration(value)
-        .map_err(|_| "not a duration with a unit; try 5s".to_owned())?;
-    if d > Duration::from_secs(600) {
-        return Err("the redirect delay can be 10m at most".into());
+        .map_err(|_| "not a duration with a unit; try 500ms or 1s".to_owned())?;
+    if d > miauth::MAX_TIMEOUT {
+        return Err("the delay can be 30 days at most".into());
     }
     Ok(d)
 }
@@ -412,11 +424,11 @@ mod tests {
     }
 
     #[test]
-    fn redirect_delays_take_human_units_up_to_ten_minutes() {
-        assert_eq!(parse_redirect_delay("5s").unwrap(), Duration::from_secs(5));
-        assert_eq!(parse_redirect_delay("0s").unwrap(), Duration::ZERO);
-        assert!(parse_redirect_delay("11m").unwrap_err().contains("10m"));
-        assert!(parse_redirect_delay("5").unwrap_err().contains("try 5s"));
+    fn the_fakes_delays_take_human_units_up_to_thirty_days() {
+        assert_eq!(parse_delay("5s").unwrap(), Duration::from_secs(5));
+        assert_eq!(parse_delay("0s").unwrap(), Duration::ZERO);
+        assert!(parse_delay("31days").unwrap_err().contains("30 days"));
+        assert!(parse_delay("5").unwrap_err().contains("try 500ms or 1s"));
     }
 
     #[test]

@@ -20,7 +20,7 @@ use super::{Start, deliver, prepare_login, read_ca};
 
 /// A keyring call on a terminal may wait for an unlock prompt.
 const TERMINAL_KEYRING_TIMEOUT: Duration = Duration::from_secs(60);
-/// How long a liveness check may take.
+/// How long a liveness check may take, unless told otherwise.
 const PING_TIMEOUT: Duration = Duration::from_secs(15);
 
 /// Whether a person is at the terminal: a login can be shown and answered.
@@ -192,14 +192,21 @@ async fn find(
             verified: false,
         };
         if check
-            && ping(&credentials.instance, &credentials.token, roots).await? == Liveness::Revoked
+            && ping(
+                &credentials.instance,
+                &credentials.token,
+                roots,
+                PING_TIMEOUT,
+            )
+            .await?
+                == Liveness::Revoked
         {
             return Ok(Found::Missing {
                 why: Error::TokenRevoked {
                     account: "MISSKEY_TOKEN".into(),
-                    instance: credentials.instance.authority(),
+                    instance: credentials.instance.as_argument(),
                 },
-                instance: Some(credentials.instance.authority()),
+                instance: Some(credentials.instance.as_argument()),
                 permissions: asked.cloned(),
             });
         }
@@ -230,7 +237,7 @@ async fn find(
         if !lacking.is_empty() {
             return Ok(missing_for(Error::PermissionMissing {
                 account: account.handle(),
-                instance: account.instance.clone(),
+                instance: account.instance_argument(),
                 lacking: lacking.join(", "),
                 wanted: kept.union(asked).names().join(","),
             }));
@@ -242,21 +249,32 @@ async fn find(
         Err(e) => return Err(e),
     };
     let credentials = credentials_of(&account, token)?;
-    if check && ping(&credentials.instance, &credentials.token, roots).await? == Liveness::Revoked {
+    if check
+        && ping(
+            &credentials.instance,
+            &credentials.token,
+            roots,
+            PING_TIMEOUT,
+        )
+        .await?
+            == Liveness::Revoked
+    {
         return Ok(missing_for(Error::TokenRevoked {
             account: account.handle(),
-            instance: account.instance.clone(),
+            instance: account.instance_argument(),
         }));
     }
     Ok(Found::Usable(credentials))
 }
 
+/// Whether `token` still works on `instance`, asked with one request of at most `timeout`.
 pub(super) async fn ping(
     instance: &Instance,
     token: &AccessToken,
     roots: &[reqwest::Certificate],
+    timeout: Duration,
 ) -> Result<Liveness, Error> {
-    InstanceClient::new(instance, roots, PING_TIMEOUT)?
+    InstanceClient::new(instance, roots, timeout)?
         .ping(token)
         .await
 }
@@ -379,7 +397,7 @@ async fn resolve(
             return Ok((credentials, Err(e)));
         }
         return Err(fail(Error::NotLoggedIn {
-            instance: Some(credentials.instance.authority()),
+            instance: Some(credentials.instance.as_argument()),
             user: Some(wanted.to_owned()),
             reason: format!(
                 "the login was approved by {} instead, whose token is kept as theirs",
@@ -442,25 +460,75 @@ pub(super) fn fail(e: &Error) -> u8 {
     e.exit_code()
 }
 
-/// `miauth logout`: forgets the account here and says where to revoke the token.
+/// `miauth logout`: forgets the account here and says where to revoke the token. With
+/// `force`, a keyring that cannot be reached does not keep the account: miauth says where its
+/// token stays and how to remove it.
 pub(super) async fn logout(
     quiet: bool,
     instance: &str,
     user: Option<&str>,
+    force: bool,
     args: &StoreArgs,
 ) -> u8 {
     let store = match open_store(args) {
         Ok(store) => store,
         Err(e) => return fail(&e),
     };
-    match store.remove(instance, user).await {
-        Ok(account) => {
-            if !quiet {
+    if !force {
+        // Known first, so that a keyring failure can name the command that forgets it anyway.
+        let account = match store.find(Some(instance), user) {
+            Ok(account) => account,
+            Err(e) => return fail(&e),
+        };
+        return match store.remove(instance, user).await {
+            Ok(account) => {
+                if !quiet {
+                    eprintln!(
+                        "Forgot {} here. The token still works until you delete the app at {}/settings/apps.",
+                        clean(&account.handle()),
+                        clean(&account.url)
+                    );
+                }
+                exit::SUCCESS
+            }
+            Err(e @ Error::Store { .. }) if account.kept_in == KeptIn::Keyring => {
                 eprintln!(
-                    "Forgot {} here. The token still works until you delete the app at {}/settings/apps.",
-                    clean(&account.handle()),
-                    clean(&account.url)
+                    "miauth: error: {}; unlock the keyring and run again, or forget the account here anyway with `miauth logout {} -u {} --force` (its token then stays in the keyring)",
+                    clean(&e.to_string()),
+                    clean(&account.instance_argument()),
+                    clean(&account.username)
                 );
+                e.exit_code()
+            }
+            Err(e) => fail(&e),
+        };
+    }
+    match store.remove_forced(instance, user).await {
+        Ok(forgotten) => {
+            let account = &forgotten.account;
+            match &forgotten.left_in_keyring {
+                Some(left) => {
+                    eprintln!(
+                        "miauth: warning: {}; the token is still in the system keyring under service {}, user {}: remove it with `{}`; it still works on the instance until you delete the app at {}/settings/apps (Settings > Connected apps).",
+                        clean(&left.why.to_string()),
+                        clean(&left.service),
+                        clean(&left.user),
+                        clean(&left.command),
+                        clean(&account.url)
+                    );
+                    if !quiet {
+                        eprintln!("Forgot {} here.", clean(&account.handle()));
+                    }
+                }
+                None => {
+                    if !quiet {
+                        eprintln!(
+                            "Forgot {} here. The token still works until you delete the app at {}/settings/apps.",
+                            clean(&account.handle()),
+                            clean(&account.url)
+                        );
+                    }
+                }
             }
             exit::SUCCESS
         }

@@ -15,7 +15,6 @@ mod status;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use clap::Parser;
 use miauth::browser::{Browser, NoBrowser, Showing, SystemBrowser, current_showing};
@@ -103,15 +102,17 @@ pub fn run() -> u8 {
             Command::Status {
                 instance,
                 offline,
+                timeout,
                 format,
                 store,
                 instance_args,
-            } => status::status(instance, offline, format, &store, &instance_args).await,
+            } => status::status(instance, offline, timeout, format, &store, &instance_args).await,
             Command::Logout {
                 instance,
                 user,
+                force,
                 store,
-            } => kept::logout(quiet, &instance, user.as_deref(), &store).await,
+            } => kept::logout(quiet, &instance, user.as_deref(), force, &store).await,
             Command::Switch {
                 instance,
                 user,
@@ -122,7 +123,16 @@ pub fn run() -> u8 {
                 auto_approve,
                 redirect_delay,
                 quirks,
-            } => mock(quiet, port, auto_approve, redirect_delay, &quirks).await,
+                ping_delay,
+            } => {
+                let config = MockConfig {
+                    auto_approve,
+                    redirect: redirect_delay.map_or(Redirect::AtOnce, Redirect::After),
+                    ping_delay: ping_delay.unwrap_or_default(),
+                    ..config_of(&quirks)
+                };
+                mock(quiet, port, config).await
+            }
             Command::Permissions => list_permissions(),
             Command::Demo {
                 auto_approve,
@@ -449,18 +459,7 @@ fn cancelled(code: Arc<AtomicU8>) -> impl std::future::Future<Output = ()> + Sen
     }
 }
 
-async fn mock(
-    quiet: bool,
-    port: u16,
-    auto_approve: bool,
-    redirect_delay: Option<Duration>,
-    quirks: &[QuirkArg],
-) -> u8 {
-    let config = MockConfig {
-        auto_approve,
-        redirect: redirect_delay.map_or(Redirect::AtOnce, Redirect::After),
-        ..config_of(quirks)
-    };
+async fn mock(quiet: bool, port: u16, config: MockConfig) -> u8 {
     let addr = SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), port);
     let stop = cancelled(Arc::new(AtomicU8::new(exit::SUCCESS)));
     let server = match MockServer::start(config, addr).await {

@@ -2,7 +2,12 @@
 //!
 //! The listing is the result, so it goes to stdout (text for people, JSON for programs); the
 //! exit code sums it up: 0 when every token works, 6 when one is missing or revoked, 4 when an
-//! instance cannot be reached, 5 when the store cannot be read.
+//! instance cannot be reached, 5 when the store cannot be read. The tokens are read one after
+//! the other (a keyring may be showing an unlock prompt), then every instance is asked at once,
+//! each within its own deadline, so one slow instance costs its own deadline and no more; the
+//! listing keeps the order of the store, whichever answer comes first.
+
+use std::time::Duration;
 
 use miauth::check::Liveness;
 use miauth::store::{Account, KeptIn, instance_key};
@@ -42,6 +47,7 @@ impl State {
 pub(super) async fn status(
     instance: Option<String>,
     offline: bool,
+    deadline: Duration,
     format: StatusFormat,
     args: &StoreArgs,
     instance_args: &InstanceArgs,
@@ -95,15 +101,13 @@ pub(super) async fn status(
             reason: "no account is kept".into(),
         });
     }
-    let mut listed = Vec::new();
-    for (account, token) in rows {
-        let (state, problem) = if offline {
-            (State::Unchecked, None)
-        } else {
-            fare(&store, &account, token, &roots).await
-        };
-        listed.push((account, state, problem));
-    }
+    let listed = if offline {
+        rows.into_iter()
+            .map(|(account, _)| (account, State::Unchecked, None))
+            .collect()
+    } else {
+        fare_all(&store, rows, &roots, deadline).await
+    };
     let text = match format {
         StatusFormat::Text => status_text(&store, &listed),
         StatusFormat::Json => status_json(&store, &listed),
@@ -123,39 +127,89 @@ pub(super) async fn status(
     }
 }
 
-/// Whether the account's token can be read and still works.
-async fn fare(
+/// A listed account, how it fares, and what went wrong if anything did.
+type Listed = (Account, State, Option<String>);
+
+/// How every row fares, in the order of `rows`: the tokens are read one by one, then every
+/// instance is asked at once, each within `deadline`.
+async fn fare_all(
+    store: &Store,
+    rows: Vec<(Account, Option<AccessToken>)>,
+    roots: &[reqwest::Certificate],
+    deadline: Duration,
+) -> Vec<Listed> {
+    let mut listed = Vec::with_capacity(rows.len());
+    let mut asks = tokio::task::JoinSet::new();
+    for (place, (account, token)) in rows.into_iter().enumerate() {
+        match readable(store, &account, token).await {
+            Ok((instance, token)) => {
+                let roots = roots.to_vec();
+                asks.spawn(async move { (place, ask(&instance, &token, &roots, deadline).await) });
+                listed.push((account, State::Unchecked, None));
+            }
+            Err((state, problem)) => listed.push((account, state, Some(problem))),
+        }
+    }
+    while let Some(done) = asks.join_next().await {
+        // A task that panicked leaves its row unchecked rather than ending the listing.
+        if let Ok((place, (state, problem))) = done
+            && let Some(row) = listed.get_mut(place)
+        {
+            row.1 = state;
+            row.2 = problem;
+        }
+    }
+    listed
+}
+
+/// The account's token and instance, or how it fares when either cannot be had.
+async fn readable(
     store: &Store,
     account: &Account,
     token: Option<AccessToken>,
-    roots: &[reqwest::Certificate],
-) -> (State, Option<String>) {
+) -> Result<(Instance, AccessToken), (State, String)> {
     let token = match token {
         Some(token) => token,
         None => match store.token(account).await {
             Ok(token) => token,
-            Err(e @ Error::NotLoggedIn { .. }) => return (State::Missing, Some(e.to_string())),
-            Err(e) => return (State::Unreadable, Some(e.to_string())),
+            Err(e @ Error::NotLoggedIn { .. }) => return Err((State::Missing, e.to_string())),
+            Err(e) => return Err((State::Unreadable, e.to_string())),
         },
     };
-    let instance = match Instance::parse(&account.url) {
-        Ok(instance) => instance,
-        Err(e) => return (State::Unreadable, Some(e.to_string())),
-    };
-    match ping(&instance, &token, roots).await {
-        Ok(Liveness::Works) => (State::Works, None),
-        Ok(Liveness::Revoked) => (
-            State::Revoked,
-            Some(format!(
-                "the instance says it was revoked; log in again with `miauth login {} --save`",
-                account.instance
-            )),
-        ),
-        Err(e) => (State::Unreachable, Some(e.to_string())),
+    match Instance::parse(&account.url) {
+        Ok(instance) => Ok((instance, token)),
+        Err(e) => Err((State::Unreadable, e.to_string())),
     }
 }
 
-fn status_text(store: &Store, listed: &[(Account, State, Option<String>)]) -> String {
+/// Whether the token still works, as the instance says within `deadline`.
+async fn ask(
+    instance: &Instance,
+    token: &AccessToken,
+    roots: &[reqwest::Certificate],
+    deadline: Duration,
+) -> (State, Option<String>) {
+    match tokio::time::timeout(deadline, ping(instance, token, roots, deadline)).await {
+        Ok(Ok(Liveness::Works)) => (State::Works, None),
+        Ok(Ok(Liveness::Revoked)) => (
+            State::Revoked,
+            Some(format!(
+                "the instance says it was revoked; log in again with `miauth login {} --save`",
+                instance.as_argument()
+            )),
+        ),
+        Ok(Err(e)) => (State::Unreachable, Some(e.to_string())),
+        Err(_) => (
+            State::Unreachable,
+            Some(format!(
+                "{instance} did not answer within {}",
+                humantime::format_duration(deadline)
+            )),
+        ),
+    }
+}
+
+fn status_text(store: &Store, listed: &[Listed]) -> String {
     let mut text = String::new();
     for (account, state, problem) in listed {
         let who = if account.kept_in == KeptIn::Environment {
@@ -188,7 +242,7 @@ fn status_text(store: &Store, listed: &[(Account, State, Option<String>)]) -> St
     text
 }
 
-fn status_json(store: &Store, listed: &[(Account, State, Option<String>)]) -> String {
+fn status_json(store: &Store, listed: &[Listed]) -> String {
     let accounts: Vec<_> = listed
         .iter()
         .map(|(account, state, problem)| {

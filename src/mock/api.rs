@@ -362,6 +362,7 @@ pub(super) async fn ping(
     if let Some(refusal) = refused(&state, &method, &headers, &body).await {
         return refusal;
     }
+    tokio::time::sleep(state.config.ping_delay).await;
     if let Some(token) = credential(&headers, &body)
         && (!state.config.tokens_work || state.token_check(&token) == TokenCheck::Unknown)
     {
@@ -439,18 +440,19 @@ pub(super) async fn meta(State(state): State<Arc<MockState>>, method: Method) ->
     if let Some(miauth) = state.config.features_miauth {
         features["miauth"] = json!(miauth);
     }
-    api_json(
-        StatusCode::OK,
-        json!({
-            "maintainerName": null,
-            "maintainerEmail": null,
-            "version": state.config.version,
-            "name": "miauth fake instance",
-            "uri": state.base_url,
-            "description": "A fake Misskey instance for testing MiAuth clients.",
-            "features": features,
-        }),
-    )
+    let mut meta = json!({
+        "maintainerName": null,
+        "maintainerEmail": null,
+        "version": state.config.version,
+        "name": "miauth fake instance",
+        "uri": state.base_url,
+        "description": "A fake Misskey instance for testing MiAuth clients.",
+        "features": features,
+    });
+    if let Some(based) = &state.config.based_misskey_version {
+        meta["basedMisskeyVersion"] = json!(based);
+    }
+    api_json(StatusCode::OK, meta)
 }
 
 /// `GET /.well-known/nodeinfo`.
@@ -476,16 +478,23 @@ pub(super) async fn nodeinfo(
     if version != "2.1" && version != "2.0" {
         return not_found().await;
     }
-    let mut metadata = json!({"nodeName": "miauth fake instance"});
+    let metadata = json!({"nodeName": "miauth fake instance"});
+    let mut software = json!({"name": state.config.software, "version": state.config.version});
     // Only CherryPick names its Misskey base; Misskey and Sharkey have no such key.
     if let Some(based) = &state.config.based_misskey_version {
-        metadata["basedMisskeyVersion"] = json!(based);
+        software["basedMisskeyVersion"] = json!(based);
+    }
+    if let Some(repository) = &state.config.repository
+        && version == "2.1"
+    {
+        software["homepage"] = json!(repository);
+        software["repository"] = json!(repository);
     }
     api_json(
         StatusCode::OK,
         json!({
             "version": version,
-            "software": {"name": state.config.software, "version": state.config.version},
+            "software": software,
             "protocols": ["activitypub"],
             "services": {"inbound": [], "outbound": []},
             "openRegistrations": false,

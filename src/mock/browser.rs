@@ -116,11 +116,17 @@ async fn walk(http: reqwest::Client, url: String, choice: Choice) -> Result<Jour
             .send()
             .await;
         let action = match choice {
-            Choice::Accept => "accept",
-            Choice::Deny => "deny",
+            Choice::Accept => "action=accept",
+            Choice::Deny => "action=deny",
         };
         let mut form = page.clone();
         form.set_query(None);
+        // Misskey 2024.11 and later ask which account to use first: keep the one offered.
+        let picker = journey.last().and_then(|v| account_offered(&v.body));
+        if let Some(account) = picker {
+            let picked = format!("action=continue&accountSelector={account}");
+            visit(&http, &mut journey, "POST", form.as_str(), Some(&picked)).await?;
+        }
         next = visit(&http, &mut journey, "POST", form.as_str(), Some(action)).await?;
     }
     for _ in 0..5 {
@@ -130,22 +136,31 @@ async fn walk(http: reqwest::Client, url: String, choice: Choice) -> Result<Jour
     Ok(journey)
 }
 
-/// Loads one page; returns where a redirect points, if it does.
+/// The account an account picker offers, if the page has one.
+fn account_offered(body: &str) -> Option<String> {
+    let field = &body[body.find("name=\"accountSelector\"")?..];
+    let value = field.split("value=\"").nth(1)?;
+    let account: String = value.chars().take_while(|c| *c != '"').collect();
+    Some(url::form_urlencoded::byte_serialize(account.as_bytes()).collect())
+}
+
+/// Loads one page, posting `form` (urlencoded) when given; returns where a redirect points,
+/// if it does.
 async fn visit(
     http: &reqwest::Client,
     journey: &mut Journey,
     method: &'static str,
     url: &str,
-    action: Option<&str>,
+    form: Option<&str>,
 ) -> Result<Option<String>, String> {
-    let request = match action {
-        Some(action) => http
+    let request = match form {
+        Some(form) => http
             .post(url)
             .header(
                 reqwest::header::CONTENT_TYPE,
                 "application/x-www-form-urlencoded",
             )
-            .body(format!("action={action}")),
+            .body(form.to_owned()),
         None => http.get(url),
     };
     let response = request

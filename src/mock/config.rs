@@ -170,12 +170,23 @@ pub struct MockConfig {
     pub misskey_api: bool,
     /// Whether MiAuth (the consent page and the check endpoint) exists.
     pub miauth: bool,
-    /// CherryPick's `metadata.basedMisskeyVersion` in nodeinfo.
+    /// The Misskey version a fork names as its base, as CherryPick does: nodeinfo's
+    /// `software.basedMisskeyVersion` and `/api/meta`'s `basedMisskeyVersion`.
     pub based_misskey_version: Option<String>,
+    /// The project's address, nodeinfo 2.1's `software.homepage` and `software.repository`.
+    pub repository: Option<String>,
+    /// The consent page first asks which account to use (an account picker,
+    /// `input[name=accountSelector]`, and Continue), then shows Accept and Deny, as Misskey's
+    /// page does since 2024.11 and the forks built on it. Off in [`MockConfig::default`], whose
+    /// one-step page keeps `curl` and hand-written tests short; [`MockConfig::dressed_as`] turns
+    /// it on for the servers that have it.
+    pub account_picker: bool,
     /// Whether `/api/i` accepts the tokens the check hands out (a broken server does not).
     pub tokens_work: bool,
     /// How long `/api/i` takes to answer.
     pub api_i_delay: Duration,
+    /// How long `/api/ping` takes to answer, as on a busy or distant server.
+    pub ping_delay: Duration,
     /// `/api/meta` refused by a CDN (403 with HTML), as some large instances do for clients
     /// they do not know.
     pub meta_blocked: bool,
@@ -199,11 +210,38 @@ impl MockConfig {
     /// the way that software does: Misskey and its forks with MiAuth and the quirks of that
     /// version or fork; FoundKey with Misskey's API but no MiAuth; Iceshrimp.NET, Mastodon and
     /// other software without Misskey's API.
+    ///
+    /// The servers observed on loopback (`observed-misskey-2025.11.1.md`) are dressed exactly
+    /// as seen: CherryPick 4.17.0 names its base, Misskey 2025.10.2, and starts with federation
+    /// off; the account picker is on for Misskey 2024.11.0 and later and the forks that follow
+    /// it (Sharkey by its own version, CherryPick by the base it names), and off for older
+    /// ones and for the Firefish family.
     pub fn dressed_as(software: &str, version: &str) -> Self {
+        let name = software.to_ascii_lowercase();
+        let based_misskey_version = match (name.as_str(), version) {
+            ("cherrypick", "4.17.0") => Some("2025.10.2".to_owned()),
+            _ => None,
+        };
+        let follows = match name.as_str() {
+            "misskey" | "sharkey" => crate::detect::parse_version(version),
+            "cherrypick" => based_misskey_version
+                .as_deref()
+                .and_then(crate::detect::parse_version),
+            _ => None,
+        };
+        let mut quirks = Quirks::of(software, version);
+        if name == "cherrypick" && based_misskey_version.is_some() {
+            // A fresh CherryPick 4.17.0 has federation `none`, like a new Misskey since 2025.8.
+            quirks.federation_off = true;
+        }
         let base = MockConfig {
             software: software.to_owned(),
             version: version.to_owned(),
-            quirks: Quirks::of(software, version),
+            quirks,
+            repository: (name == "cherrypick")
+                .then(|| "https://github.com/kokonect-link/cherrypick".to_owned()),
+            account_picker: follows.is_some_and(|v| v >= (2024, 11, 0)),
+            based_misskey_version,
             ..MockConfig::default()
         };
         match software.to_ascii_lowercase().as_str() {
@@ -254,8 +292,11 @@ impl Default for MockConfig {
             misskey_api: true,
             miauth: true,
             based_misskey_version: None,
+            repository: None,
+            account_picker: false,
             tokens_work: true,
             api_i_delay: Duration::ZERO,
+            ping_delay: Duration::ZERO,
             meta_blocked: false,
         }
     }
@@ -279,5 +320,29 @@ mod tests {
         assert!(firefish.concatenated_callback && firefish.keeps_unknown_permissions);
         assert!(q("iceshrimp", "2023.12.11").concatenated_callback);
         assert!(!q("cherrypick", "4.11.1").concatenated_callback);
+    }
+
+    #[test]
+    fn the_account_picker_comes_with_misskey_2024_11_and_the_forks_that_follow_it() {
+        let picker = |software, version| MockConfig::dressed_as(software, version).account_picker;
+        assert!(picker("misskey", "2025.11.1"));
+        assert!(picker("misskey", "2024.11.0"));
+        assert!(!picker("misskey", "13.14.2"));
+        assert!(picker("sharkey", "2025.4.7"));
+        assert!(!picker("sharkey", "2023.11.2"));
+        assert!(picker("cherrypick", "4.17.0"));
+        assert!(!picker("iceshrimp", "2026.5.1"));
+        assert!(!MockConfig::default().account_picker);
+        let cherrypick = MockConfig::dressed_as("cherrypick", "4.17.0");
+        assert_eq!(
+            cherrypick.based_misskey_version.as_deref(),
+            Some("2025.10.2")
+        );
+        assert!(cherrypick.quirks.federation_off);
+        assert!(
+            !MockConfig::dressed_as("sharkey", "2025.4.7")
+                .quirks
+                .federation_off
+        );
     }
 }

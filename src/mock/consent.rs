@@ -5,7 +5,8 @@
 //! repeated names, on a name over 128 characters and on an icon URL over 512 (counted as
 //! PostgreSQL counts them), and after Accept sends the browser to the callback with `session`
 //! set, at once or (as a slow browser does) later: see [`Redirect`]. Deny does nothing on the
-//! server and redirects nowhere.
+//! server and redirects nowhere. Dressed as Misskey 2024.11 or later (or a fork on it), the
+//! page first asks which account to use, and Accept appears only after Continue.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -36,6 +37,8 @@ struct ConsentPage<'a> {
     session: &'a str,
     permissions: Vec<String>,
     callback: Option<&'a str>,
+    /// The account picker and Continue, before the permissions with Accept and Deny.
+    picker: bool,
 }
 
 /// `GET /miauth/{session}`: the consent page, or with auto-approve an immediate redirect.
@@ -68,16 +71,27 @@ pub(super) async fn page(
     if state.config.auto_approve {
         return accept(&state, &session, &request, StatusCode::FOUND).await;
     }
+    consent_page(&state, &session, &request, state.config.account_picker)
+}
+
+/// The page with the account picker, or with the permissions and Accept and Deny.
+fn consent_page(
+    state: &MockState,
+    session: &str,
+    request: &ConsentRequest,
+    picker: bool,
+) -> Response {
     let page = ConsentPage {
         app_name: request.name.as_deref().unwrap_or("Unnamed app"),
         username: &state.config.username,
-        session: &session,
+        session,
         permissions: request
             .permission
             .as_deref()
             .map(|p| p.split(',').map(str::to_owned).collect())
             .unwrap_or_default(),
         callback: request.callback.as_deref(),
+        picker,
     };
     html(StatusCode::OK, &page)
 }
@@ -87,7 +101,7 @@ pub(super) struct Decision {
     action: String,
 }
 
-/// `POST /miauth/{session}`: the Accept or Deny button.
+/// `POST /miauth/{session}`: Continue on the account picker, or the Accept or Deny button.
 pub(super) async fn decide(
     State(state): State<Arc<MockState>>,
     Path(session): Path<String>,
@@ -102,7 +116,19 @@ pub(super) async fn decide(
             Tone::Bad,
         );
     };
+    let picked = |state: &MockState| state.records().picked.contains(&session);
     match decision.action.as_str() {
+        "continue" if state.config.account_picker => {
+            state.update(|records| records.picked.insert(session.clone()));
+            consent_page(&state, &session, &request, false)
+        }
+        // Accept is not on the page until an account was chosen.
+        "accept" if state.config.account_picker && !picked(&state) => message(
+            StatusCode::BAD_REQUEST,
+            "Choose an account first",
+            "Pick the account to use and press Continue.",
+            Tone::Bad,
+        ),
         "accept" => accept(&state, &session, &request, StatusCode::SEE_OTHER).await,
         _ => message(
             StatusCode::OK,

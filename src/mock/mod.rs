@@ -1,6 +1,7 @@
 //! A fake Misskey instance, faithful to how real servers answer MiAuth, quirks included.
 //!
-//! It serves the consent page `/miauth/{session}` (Accept and Deny), the check endpoint with its
+//! It serves the consent page `/miauth/{session}` (Accept and Deny, after an account picker when
+//! dressed as a server that has one), the check endpoint with its
 //! exact semantics, `/api/meta`, `/api/i`, `/api/users/show` and nodeinfo, on loopback. Tests use it through
 //! [`MockServer`], users through `miauth mock`, newcomers through `miauth demo`. Behaviours of
 //! other versions and forks come with [`MockConfig::dressed_as`] or one by one with [`Quirks`].
@@ -74,6 +75,8 @@ enum TokenCheck {
 #[derive(Default)]
 struct Records {
     consent: HashMap<String, ConsentRequest>,
+    /// Sessions whose account picker was answered (Continue pressed).
+    picked: std::collections::HashSet<String>,
     tokens: HashMap<String, Vec<IssuedToken>>,
     checks: Vec<CheckSpan>,
     faults: VecDeque<CheckFault>,

@@ -83,6 +83,14 @@ impl Account {
     pub fn handle(&self) -> String {
         format!("@{}@{}", self.username, self.instance)
     }
+
+    /// Its instance as a command names it: `misskey.io`, or `http://127.0.0.1:3000` for a
+    /// plain-http development instance (see [`Instance::as_argument`](crate::Instance::as_argument)).
+    pub fn instance_argument(&self) -> String {
+        crate::Instance::parse(&self.url)
+            .map(|i| i.as_argument())
+            .unwrap_or_else(|_| self.instance.clone())
+    }
 }
 
 /// What saving did.
@@ -95,6 +103,54 @@ pub struct Saved {
     /// An older token of the same account was kept, and is forgotten now; it still works on
     /// the instance until deleted there.
     pub replaced: bool,
+}
+
+/// What forgetting an account did.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct Forgotten {
+    /// The account, no longer kept here.
+    pub account: Account,
+    /// Its token, when the system keyring could not be reached to remove it: still there.
+    pub left_in_keyring: Option<LeftInKeyring>,
+}
+
+/// A token left in the system keyring, where it is, and how to remove it by hand.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct LeftInKeyring {
+    /// Why it could not be removed.
+    pub why: Error,
+    /// The entry's service: `miauth:HOST`.
+    pub service: String,
+    /// The entry's user: the account's username.
+    pub user: String,
+    /// The command that removes it on this system.
+    pub command: String,
+}
+
+impl LeftInKeyring {
+    fn of(account: &Account, why: Error) -> LeftInKeyring {
+        let service = keyring::service(&account.instance);
+        LeftInKeyring {
+            why,
+            command: removal_command(std::env::consts::OS, &service, &account.username),
+            service,
+            user: account.username.clone(),
+        }
+    }
+}
+
+/// The command that deletes the keyring entry `service` / `user` on `os` (as
+/// [`std::env::consts::OS`] names it): Keychain's `security` on macOS, `cmdkey` for the
+/// Windows Credential Manager (whose target name is `USER@SERVICE`), libsecret's `secret-tool`
+/// for the Secret Service elsewhere.
+fn removal_command(os: &str, service: &str, user: &str) -> String {
+    match os {
+        "macos" => format!("security delete-generic-password -s {service} -a {user}"),
+        "windows" => format!("cmdkey /delete:{user}@{service}"),
+        _ => format!("secret-tool clear service {service} username {user}"),
+    }
 }
 
 /// The kept accounts and their tokens.
@@ -312,7 +368,7 @@ impl Store {
     /// The token of `account`, from where it is kept.
     pub async fn token(&self, account: &Account) -> Result<AccessToken, Error> {
         let missing = |why: &str| Error::NotLoggedIn {
-            instance: Some(account.instance.clone()),
+            instance: Some(account.instance_argument()),
             user: Some(account.username.clone()),
             reason: why.to_owned(),
         };
@@ -358,8 +414,30 @@ impl Store {
     }
 
     /// Forgets the account and its token here. The token still works on the instance until it
-    /// is deleted there.
+    /// is deleted there. A keyring that cannot be reached is an error, and the account stays.
     pub async fn remove(&self, instance: &str, user: Option<&str>) -> Result<Account, Error> {
+        self.forget(instance, user, false)
+            .await
+            .map(|forgotten| forgotten.account)
+    }
+
+    /// Forgets the account here even when the system keyring holding its token cannot be
+    /// reached (locked, refused, no answer): the token is then left in the keyring, and
+    /// [`Forgotten::left_in_keyring`] says where and how to remove it by hand.
+    pub async fn remove_forced(
+        &self,
+        instance: &str,
+        user: Option<&str>,
+    ) -> Result<Forgotten, Error> {
+        self.forget(instance, user, true).await
+    }
+
+    async fn forget(
+        &self,
+        instance: &str,
+        user: Option<&str>,
+        force: bool,
+    ) -> Result<Forgotten, Error> {
         match &self.place {
             Place::Memory(memory) => {
                 let mut memory = lock(memory);
@@ -368,25 +446,34 @@ impl Store {
                     .tokens
                     .remove(&(account.instance.clone(), account.username.clone()));
                 drop_row(&mut memory.index, &account.instance, &account.username);
-                Ok(account)
+                Ok(Forgotten {
+                    account,
+                    left_in_keyring: None,
+                })
             }
             Place::Files(dir) => {
                 let guard = dir.lock().await?;
                 let mut index: Index = dir.read(INDEX)?;
                 let account = choose(accounts_of(&index), Some(instance), user)?;
                 let (key, username) = (&account.instance, &account.username);
+                let mut left_in_keyring = None;
                 match account.kept_in {
                     KeptIn::Keyring => {
-                        self.keyring
-                            .delete(key, username)
-                            .await
-                            .map_err(|e| keyring_error(&e))?;
+                        if let Err(e) = self.keyring.delete(key, username).await {
+                            if !force {
+                                return Err(keyring_error(&e));
+                            }
+                            left_in_keyring = Some(LeftInKeyring::of(&account, keyring_error(&e)));
+                        }
                     }
                     _ => self.forget_in_file(dir, &guard, key, username)?,
                 }
                 drop_row(&mut index, key, username);
                 dir.write(&guard, INDEX, &index)?;
-                Ok(account)
+                Ok(Forgotten {
+                    account,
+                    left_in_keyring,
+                })
             }
         }
     }
@@ -776,6 +863,27 @@ mod tests {
         assert!(second.replaced);
         let (_, token) = store.get(Some("misskey.io"), None).await.unwrap();
         assert_eq!(token.expose(), "A2");
+    }
+
+    #[test]
+    fn a_token_left_in_the_keyring_is_removed_by_hand_with_the_system_s_own_tool() {
+        let service = keyring::service("127.0.0.1:8080");
+        assert_eq!(
+            removal_command("linux", &service, "alice"),
+            "secret-tool clear service miauth:127.0.0.1:8080 username alice"
+        );
+        assert_eq!(
+            removal_command("freebsd", &service, "alice"),
+            "secret-tool clear service miauth:127.0.0.1:8080 username alice"
+        );
+        assert_eq!(
+            removal_command("macos", &service, "alice"),
+            "security delete-generic-password -s miauth:127.0.0.1:8080 -a alice"
+        );
+        assert_eq!(
+            removal_command("windows", &service, "alice"),
+            "cmdkey /delete:alice@miauth:127.0.0.1:8080"
+        );
     }
 
     #[test]

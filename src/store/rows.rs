@@ -13,6 +13,18 @@ pub fn instance_key(input: &str) -> String {
         .unwrap_or_else(|_| input.trim().trim_end_matches('/').to_ascii_lowercase())
 }
 
+/// The instance of key `key` as a command names it (see [`Instance::as_argument`]): as kept
+/// when an account of it is, else as `input` (what the user typed) means it.
+fn argument_of(accounts: &[Account], key: &str, input: Option<&str>) -> String {
+    match accounts.iter().find(|a| a.instance == key) {
+        Some(account) => account.instance_argument(),
+        None => input
+            .and_then(|i| Instance::parse(i).ok())
+            .filter(|i| i.authority() == key)
+            .map_or_else(|| key.to_owned(), |i| i.as_argument()),
+    }
+}
+
 /// The accounts of an index, each marked active or not.
 pub(super) fn accounts_of(index: &Index) -> Vec<Account> {
     index
@@ -86,12 +98,13 @@ pub(super) fn choose(
             None => None,
         };
         return found.cloned().ok_or_else(|| Error::NotLoggedIn {
-            instance: Some(domain.to_owned()),
+            instance: Some(argument_of(&accounts, &domain.to_ascii_lowercase(), None)),
             user: Some(name.to_owned()),
             reason: "no such account is kept".into(),
         });
     }
     let user = user.map(|u| u.trim_start_matches('@'));
+    let instance_input = instance;
     let instance = match instance {
         Some(input) => instance_key(input),
         None => {
@@ -112,13 +125,18 @@ pub(super) fn choose(
                     });
                 }
                 several => {
+                    let kept: Vec<String> = several
+                        .iter()
+                        .map(|key| argument_of(&accounts, key, None))
+                        .collect();
                     return Err(Error::ChooseInstance {
-                        kept: several.join(", "),
+                        kept: kept.join(", "),
                     });
                 }
             }
         }
     };
+    let argument = argument_of(&accounts, &instance, instance_input);
     let on_instance: Vec<Account> = accounts
         .into_iter()
         .filter(|a| a.instance == instance)
@@ -137,7 +155,7 @@ pub(super) fn choose(
         }
     };
     found.ok_or_else(|| Error::NotLoggedIn {
-        instance: Some(instance),
+        instance: Some(argument),
         user: user.map(str::to_owned),
         reason: "no such account is kept".into(),
     })

@@ -110,9 +110,18 @@ async fn chromium_accepts_denies_and_sees_the_failure_page() {
     assert!(server.issued_tokens().is_empty());
 
     // Approval without a token (Misskey 2024.11): the page says what failed and what to do.
+    // That version's page asks for the account first.
     let config = MockConfig::approving_without_token();
     let (_server, login, url) = start_login(config, Duration::from_secs(60)).await;
     chrome.client.goto(&url).await.unwrap();
+    chrome
+        .client
+        .find(Locator::Css("#continue"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
     chrome
         .client
         .find(Locator::Css("#accept"))

@@ -6,6 +6,7 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use miauth::handle::{Handle, resolve};
 use miauth::mock::{Choice, MockConfig, ScriptedBrowser};
 use miauth::{Error, Permissions, Progress};
 
@@ -176,4 +177,181 @@ async fn misskey_2024_11_1_stops_on_its_page_after_a_failed_token_creation() {
         "{}",
         last.body
     );
+}
+
+/// A server observed on loopback (`observed-misskey-2025.11.1.md`), and what a login there
+/// must show: whether its consent page asks for the account first, and which of
+/// `read:account,read:chat,read:admin:meta` miauth warns the token will not be able to use.
+struct Observed {
+    software: &'static str,
+    version: &'static str,
+    picker: bool,
+    too_new: &'static [&'static str],
+}
+
+const OBSERVED: [Observed; 7] = [
+    Observed {
+        software: "misskey",
+        version: "2025.11.1",
+        picker: true,
+        too_new: &[],
+    },
+    Observed {
+        software: "misskey",
+        version: "2024.11.0",
+        picker: true,
+        too_new: &["read:chat"],
+    },
+    Observed {
+        software: "misskey",
+        version: "13.14.2",
+        picker: false,
+        too_new: &["read:chat", "read:admin:meta"],
+    },
+    Observed {
+        software: "sharkey",
+        version: "2023.11.2",
+        picker: false,
+        too_new: &["read:chat", "read:admin:meta"],
+    },
+    Observed {
+        software: "sharkey",
+        version: "2025.4.7",
+        picker: true,
+        too_new: &[],
+    },
+    // It names its base, Misskey 2025.10.2, and so is warned about nothing here.
+    Observed {
+        software: "cherrypick",
+        version: "4.17.0",
+        picker: true,
+        too_new: &[],
+    },
+    // Numbers of its own: never warned.
+    Observed {
+        software: "iceshrimp",
+        version: "2026.5.1",
+        picker: false,
+        too_new: &[],
+    },
+];
+
+#[tokio::test]
+async fn every_observed_server_logs_in_finds_a_handle_and_warns_only_of_names_too_new_for_it() {
+    for server_seen in OBSERVED {
+        let (software, version) = (server_seen.software, server_seen.version);
+        let name = format!("{software} {version}");
+        let server = mock(MockConfig::dressed_as(software, version)).await;
+        let warned = Arc::new(Mutex::new(Vec::new()));
+        let detected = Arc::new(Mutex::new(None));
+        let (warned_sink, detected_sink) = (warned.clone(), detected.clone());
+        let browser = Arc::new(ScriptedBrowser::new(Choice::Accept));
+        let creds = login_to(&server)
+            .permissions(
+                Permissions::resolve(["read:account,read:chat,read:admin:meta"], false).unwrap(),
+            )
+            .browser(browser.clone())
+            .on_progress(Arc::new(move |step: &Progress<'_>| match step {
+                Progress::PermissionsTooNew { names, .. } => {
+                    warned_sink
+                        .lock()
+                        .unwrap()
+                        .extend(names.iter().map(|n| (*n).to_owned()));
+                }
+                Progress::Detected { software } => {
+                    *detected_sink.lock().unwrap() = software.map(|s| s.to_string());
+                }
+                _ => {}
+            }))
+            .run()
+            .await
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_issued(&server, &creds);
+        assert_eq!(detected.lock().unwrap().as_deref(), Some(name.as_str()));
+        let mut warned = warned.lock().unwrap().clone();
+        warned.sort();
+        let mut too_new = server_seen.too_new.to_vec();
+        too_new.sort();
+        assert_eq!(warned, too_new, "{name}");
+
+        // The page asked which account to use first where the real one does.
+        let journey = browser.journeys().await.remove(0).unwrap();
+        let first = &journey.visits[0];
+        assert_eq!(
+            first.body.contains("accountSelector"),
+            server_seen.picker,
+            "{name}: {}",
+            first.body
+        );
+        assert_eq!(
+            journey.visits.iter().filter(|v| v.method == "POST").count(),
+            if server_seen.picker { 2 } else { 1 },
+            "{name}: Continue, then Accept: {journey:?}"
+        );
+        assert!(
+            journey.last().unwrap().body.contains("You are logged in"),
+            "{name}: {journey:?}"
+        );
+
+        // The account's handle leads to this server (WebFinger, or its API where federation
+        // is off).
+        let authority = server.base_url().trim_start_matches("http://");
+        let handle = Handle::parse(&format!("@alice@{authority}")).unwrap();
+        let located = resolve(&handle, &[])
+            .await
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(located.instance.to_string(), server.base_url(), "{name}");
+    }
+}
+
+#[tokio::test]
+async fn cherrypick_4_17_0_names_its_base_and_serves_nodeinfo_with_federation_off() {
+    let server = mock(MockConfig::dressed_as("cherrypick", "4.17.0")).await;
+    let base = server.base_url();
+    let http = crate::support::http().no_proxy().build().unwrap();
+    let index = http
+        .get(format!("{base}/.well-known/nodeinfo"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(index.status(), 403);
+    assert_eq!(index.text().await.unwrap(), "");
+    let info: serde_json::Value = http
+        .get(format!("{base}/nodeinfo/2.1"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        info["software"],
+        serde_json::json!({
+            "name": "cherrypick",
+            "version": "4.17.0",
+            "basedMisskeyVersion": "2025.10.2",
+            "homepage": "https://github.com/kokonect-link/cherrypick",
+            "repository": "https://github.com/kokonect-link/cherrypick",
+        })
+    );
+    let meta: serde_json::Value = http
+        .post(format!("{base}/api/meta"))
+        .json(&serde_json::json!({}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(meta["version"], "4.17.0");
+    assert_eq!(meta["basedMisskeyVersion"], "2025.10.2");
+    let webfinger = http
+        .get(format!(
+            "{base}/.well-known/webfinger?resource=acct:alice@{}",
+            base.trim_start_matches("http://")
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(webfinger.status(), 403);
 }

@@ -262,13 +262,14 @@ async fn asking_for_a_permission_the_kept_token_lacks_needs_a_login_for_all_of_t
         .await;
     assert_eq!(done.code, Some(6), "{}", done.stderr);
     assert_eq!(done.stdout, "");
-    // The error names what is missing, and the login it suggests asks for all of it.
+    // The error names what is missing, and the login it suggests asks for all of it, of this
+    // very instance (on plain http).
     let error = error_line(&done.stderr);
     assert!(error.contains("was not given write:notes"), "{error}");
     assert!(
         error.contains(&format!(
             "`miauth login {} -p read:account,write:notes --save`",
-            host(&server)
+            server.base_url()
         )),
         "{error}"
     );
@@ -361,6 +362,211 @@ async fn status_exit_code_says_whether_every_kept_token_works() {
         "{}",
         done.stdout
     );
+}
+
+/// Keeps `username` on the instance of `server` through the library, with a token the fake
+/// made as one is made by hand; returns that token.
+async fn keep(home: &Home, server: &MockServer, username: &str) -> String {
+    let token = server.approve(&format!("by-hand-{username}")).unwrap();
+    Store::open(home.path(), StoreChoice::File)
+        .save(&Credentials {
+            token: AccessToken::new(token.clone()),
+            user: User {
+                id: format!("id-{username}"),
+                username: username.into(),
+                ..User::default()
+            },
+            instance: Instance::parse(server.base_url()).unwrap(),
+            permissions: Permissions::kept(vec!["read:account".into()]),
+            verified: true,
+        })
+        .await
+        .unwrap();
+    token
+}
+
+/// The accounts a text listing names, in its order, with the state of each.
+fn listed(stdout: &str) -> Vec<(String, String)> {
+    let mut rows: Vec<(String, String)> = Vec::new();
+    for line in stdout.lines() {
+        if !line.starts_with(' ') {
+            let handle = line.split(' ').next().unwrap_or_default().to_owned();
+            rows.push((handle, String::new()));
+        } else if let Some(state) = line.trim().strip_prefix("state: ") {
+            rows.last_mut().unwrap().1 = state.to_owned();
+        }
+    }
+    rows
+}
+
+#[tokio::test]
+async fn status_lists_ten_accounts_in_the_order_kept_whichever_instance_answers_first() {
+    // The first five live on an instance slower to answer than the last five: a listing in
+    // the order the answers arrive would put the last five first.
+    let slow = mock(MockConfig {
+        ping_delay: std::time::Duration::from_secs(1),
+        ..MockConfig::default()
+    })
+    .await;
+    let fast = mock(MockConfig::default()).await;
+    let home = Home::new();
+    let mut expected = Vec::new();
+    for n in 0..10 {
+        let server = if n < 5 { &slow } else { &fast };
+        let username = format!("user{n}");
+        let token = keep(&home, server, &username).await;
+        if n == 7 {
+            assert!(fast.revoke(&token));
+        }
+        expected.push((
+            format!("@{username}@{}", host(server)),
+            if n == 7 { "revoked" } else { "works" },
+        ));
+    }
+
+    let done = home.run(&["status"]).await;
+    assert_eq!(done.code, Some(6), "a revoked token: {}", done.stderr);
+    let rows = listed(&done.stdout);
+    let states: Vec<(String, String)> = rows
+        .iter()
+        .map(|(handle, state)| (handle.clone(), state.split(' ').next().unwrap().to_owned()))
+        .collect();
+    let expected: Vec<(String, String)> = expected
+        .into_iter()
+        .map(|(h, s)| (h, s.to_owned()))
+        .collect();
+    assert_eq!(states, expected, "{}", done.stdout);
+    let pings = |s: &MockServer| {
+        s.requests()
+            .iter()
+            .filter(|r| *r == "POST /api/ping")
+            .count()
+    };
+    assert_eq!((pings(&slow), pings(&fast)), (5, 5));
+}
+
+#[tokio::test]
+async fn status_gives_each_instance_its_own_deadline() {
+    let stuck = mock(MockConfig {
+        ping_delay: std::time::Duration::from_secs(3600),
+        ..MockConfig::default()
+    })
+    .await;
+    let fine = mock(MockConfig::default()).await;
+    let home = Home::new();
+    keep(&home, &stuck, "alice").await;
+    keep(&home, &fine, "bob").await;
+
+    let done = home.run(&["status", "--timeout", "2s"]).await;
+    assert_eq!(done.code, Some(4), "{}", done.stderr);
+    let rows = listed(&done.stdout);
+    assert_eq!(rows.len(), 2, "{}", done.stdout);
+    assert_eq!(
+        rows[0],
+        (
+            format!("@alice@{}", host(&stuck)),
+            format!(
+                "unreachable ({} did not answer within 2s)",
+                stuck.base_url()
+            )
+        ),
+        "{}",
+        done.stdout
+    );
+    assert_eq!(
+        rows[1],
+        (format!("@bob@{}", host(&fine)), "works".to_owned()),
+        "{}",
+        done.stdout
+    );
+}
+
+/// `miauth mock`, the fake instance as users run it, until dropped; and the URL it prints.
+async fn miauth_mock() -> (Running, String) {
+    let mut mock = crate::support::spawn_miauth(&["mock", "--auto-approve"]);
+    let url = mock.wait_for_stdout_line("http://").await;
+    (mock, url)
+}
+
+#[tokio::test]
+async fn every_hint_names_a_plain_http_instance_so_that_typing_it_back_means_that_instance() {
+    let (_mock, url) = miauth_mock().await;
+    let host = url.trim_start_matches("http://").to_owned();
+    let home = Home::new();
+    let login = ["login", &url, "--save", "--no-browser", "--timeout", "20s"];
+    let done = home.accept(&login, &[]).await;
+    assert_eq!(done.code, Some(0), "{}", done.stderr);
+    let token = done.stdout.trim().to_owned();
+    // A bare 127.0.0.1:PORT would mean https://127.0.0.1:PORT, another instance.
+    let bare = [
+        format!("miauth login {host}"),
+        format!("miauth token {host}"),
+    ];
+    let typed_back = |text: &str, wanted: &str| {
+        assert!(text.contains(wanted), "no {wanted:?} in:\n{text}");
+        for bare in &bare {
+            assert!(!text.contains(bare.as_str()), "{bare:?} in:\n{text}");
+        }
+    };
+
+    // An account not kept, a permission the kept token lacks.
+    let done = home.run(&["token", &host, "-u", "bob"]).await;
+    assert_eq!(done.code, Some(6), "{}", done.stderr);
+    typed_back(
+        error_line(&done.stderr),
+        &format!("`miauth login {url} --save`"),
+    );
+    let done = home
+        .run(&["token", &host, "-p", "write:notes", "--no-login"])
+        .await;
+    assert_eq!(done.code, Some(6), "{}", done.stderr);
+    typed_back(
+        error_line(&done.stderr),
+        &format!("`miauth login {url} -p read:account,write:notes --save`"),
+    );
+
+    // A revoked token, through token --check and status.
+    let revoked = crate::support::http()
+        .no_proxy()
+        .build()
+        .unwrap()
+        .post(format!("{url}/mock/revoke"))
+        .json(&serde_json::json!({ "token": token }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(revoked.status(), 204);
+    let done = home.run(&["token", &host, "--check"]).await;
+    assert_eq!(done.code, Some(6), "{}", done.stderr);
+    typed_back(
+        error_line(&done.stderr),
+        &format!("`miauth login {url} --save`"),
+    );
+    let done = home.run(&["status"]).await;
+    assert_eq!(done.code, Some(6), "{}", done.stderr);
+    typed_back(&done.stdout, &format!("`miauth login {url} --save`"));
+
+    // Two instances kept and none named: the one suggested is typed back as kept.
+    let (_other, other_url) = miauth_mock().await;
+    let login = [
+        "login",
+        &other_url,
+        "--save",
+        "--no-browser",
+        "--timeout",
+        "20s",
+    ];
+    let done = home.accept(&login, &[]).await;
+    assert_eq!(done.code, Some(0), "{}", done.stderr);
+    let done = home.run(&["token"]).await;
+    assert_eq!(done.code, Some(2), "{}", done.stderr);
+    let error = error_line(&done.stderr);
+    assert!(
+        error.contains(&format!("({url}, {other_url})"))
+            || error.contains(&format!("({other_url}, {url})")),
+        "{error}"
+    );
+    assert!(error.contains("`miauth token http://127.0.0.1:"), "{error}");
 }
 
 #[tokio::test]

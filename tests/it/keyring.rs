@@ -121,3 +121,101 @@ async fn a_locked_keyring_is_an_error_and_the_token_is_still_delivered() {
         "never a quiet move to plain text"
     );
 }
+
+/// Locks the login keyring of `session`, as the screen locker or `Lock` in Seahorse does.
+async fn lock(session: &KeyringSession) {
+    let out = tokio::time::timeout(
+        std::time::Duration::from_secs(30),
+        tokio::process::Command::new("dbus-send")
+            .args([
+                "--session",
+                "--dest=org.freedesktop.secrets",
+                "--type=method_call",
+                "--print-reply",
+                "/org/freedesktop/secrets",
+                "org.freedesktop.Secret.Service.Lock",
+                "array:objpath:/org/freedesktop/secrets/collection/login",
+            ])
+            .envs(session.env())
+            .stdin(std::process::Stdio::null())
+            .output(),
+    )
+    .await
+    .expect("dbus-send answers within 30 s")
+    .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[tokio::test]
+async fn logout_with_the_keyring_locked_needs_force_and_then_says_where_the_token_still_is() {
+    let Some(session) = KeyringSession::start(true).await else {
+        return;
+    };
+    let config = tempfile::tempdir().unwrap();
+    let env = env_of(&session, config.path());
+    let env = borrowed(&env);
+    let server = mock(MockConfig::default()).await;
+    let authority = server.base_url().trim_start_matches("http://").to_owned();
+    let done = login_saving(&server, &[], &env).await;
+    assert_eq!(done.code, Some(0), "{}", done.stderr);
+    let service = format!("miauth:{authority}");
+    lock(&session).await;
+
+    // Without --force: the account stays, and the hint says how to forget it all the same,
+    // naming the instance as it can be typed back (plain http).
+    let logout = ["logout", &authority, "--keyring-timeout", "5s"];
+    let done = spawn_miauth_with(&logout, &env).finish().await;
+    assert_eq!(done.code, Some(5), "{}", done.stderr);
+    assert_eq!(done.stderr.lines().count(), 1, "{}", done.stderr);
+    assert!(
+        done.stderr
+            .starts_with("miauth: error: cannot use the system keyring"),
+        "{}",
+        done.stderr
+    );
+    assert!(
+        done.stderr.contains(&format!(
+            "`miauth logout {} -u alice --force`",
+            server.base_url()
+        )),
+        "{}",
+        done.stderr
+    );
+    let index = std::fs::read_to_string(config.path().join("accounts.json")).unwrap();
+    assert!(index.contains("\"alice\""), "the account is kept: {index}");
+
+    // With --force: forgotten here, and told where the token still is and how to remove it.
+    let mut forced = logout.to_vec();
+    forced.push("--force");
+    let done = spawn_miauth_with(&forced, &env).finish().await;
+    assert_eq!(done.code, Some(0), "{}", done.stderr);
+    for said in [
+        format!("the token is still in the system keyring under service {service}, user alice"),
+        format!("`secret-tool clear service {service} username alice`"),
+        format!(
+            "it still works on the instance until you delete the app at {}/settings/apps",
+            server.base_url()
+        ),
+        format!("Forgot @alice@{authority} here"),
+    ] {
+        assert!(
+            done.stderr.contains(&said),
+            "no {said:?} in:\n{}",
+            done.stderr
+        );
+    }
+    let index = std::fs::read_to_string(config.path().join("accounts.json")).unwrap();
+    assert!(
+        !index.contains("\"alice\""),
+        "the account is forgotten: {index}"
+    );
+    let done = spawn_miauth_with(&["status", "--offline"], &env)
+        .finish()
+        .await;
+    assert_eq!(done.code, Some(6), "nothing is kept: {}", done.stdout);
+    assert!(!config.path().join("tokens.json").exists());
+}

@@ -291,9 +291,9 @@ impl Running {
         self.stderr.lock().unwrap().clone()
     }
 
-    /// Waits (30 s at most) for a stdout line containing `needle`; what was read stays part of
-    /// the stdout [`Running::finish`] returns.
-    pub async fn wait_for_stdout_line(&mut self, needle: &str) {
+    /// Waits (30 s at most) for a stdout line containing `needle` and returns it, trimmed; what
+    /// was read stays part of the stdout [`Running::finish`] returns.
+    pub async fn wait_for_stdout_line(&mut self, needle: &str) -> String {
         if self.stdout.is_none() {
             self.stdout = Some(BufReader::new(self.child.stdout.take().unwrap()));
         }
@@ -303,21 +303,23 @@ impl Running {
             loop {
                 let mut line = String::new();
                 if reader.read_line(&mut line).await.unwrap() == 0 {
-                    return false;
+                    return None;
                 }
                 seen.push_str(&line);
                 if line.contains(needle) {
-                    return true;
+                    return Some(line.trim().to_owned());
                 }
             }
         })
         .await;
+        let line = found.ok().flatten();
         assert!(
-            found == Ok(true),
+            line.is_some(),
             "no line with {needle:?} on stdout:\n{}\nstderr:\n{}",
             self.stdout_seen,
             self.stderr.lock().unwrap()
         );
+        line.unwrap_or_default()
     }
 
     /// Waits (60 s at most) for the process to end, and for its stdout and stderr to close.
