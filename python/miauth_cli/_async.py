@@ -99,13 +99,18 @@ async def _run(
         except asyncio.CancelledError:
             await _last_check(process, run, on_event)
             raise
+    except BaseException:
+        stderr.cancel()
+        raise
     finally:
         if process.returncode is None:
             process.kill()
             await process.wait()
-        if not stderr.done():
-            stderr.cancel()
-    run.stderr = stderr.result() if not stderr.cancelled() else b""
+    # The pipe closes with the process (a grandchild holding it cannot stall this).
+    try:
+        run.stderr = await asyncio.wait_for(stderr, _binary.LAST_CHECK_SECS)
+    except asyncio.TimeoutError:
+        run.stderr = b""
     credentials = run.outcome(process.returncode if process.returncode is not None else -9)
     if quiet and run.stderr:
         sys.stderr.write(run.stderr.decode("utf-8", "replace"))

@@ -29,7 +29,11 @@ def _exe_name() -> str:
 
 def _candidates() -> list[str]:
     exe = _exe_name()
-    places = [sysconfig.get_path("scripts")]
+    # `pip install --target DIR` puts scripts in DIR/bin (DIR/Scripts on Windows), beside the
+    # package's own folder; a site-packages folder has neither.
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    places = [os.path.join(root, "bin"), os.path.join(root, "Scripts")]
+    places.append(sysconfig.get_path("scripts"))
     if sys.version_info >= (3, 10):
         user_scheme = sysconfig.get_preferred_scheme("user")
     elif os.name == "nt":
@@ -39,10 +43,6 @@ def _candidates() -> list[str]:
     else:
         user_scheme = "posix_user"
     places.append(sysconfig.get_path("scripts", scheme=user_scheme))
-    # `pip install --target DIR` puts scripts in DIR/bin (DIR/Scripts on Windows), beside
-    # the package's own folder.
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    places += [os.path.join(root, "bin"), os.path.join(root, "Scripts")]
     return [os.path.join(place, exe) for place in places if place]
 
 
@@ -50,8 +50,8 @@ def find_miauth_bin() -> str:
     """Return the path of the `miauth` program this package runs.
 
     In order: the `MIAUTH_BINARY` environment variable; the program installed with this
-    package (the environment's scripts folder, a `--user` install's, a `--target` folder's
-    `bin`); then `PATH`.
+    package (a `--target` folder's `bin`, the environment's scripts folder, a `--user`
+    install's); then `PATH`.
 
     Raises:
         MiAuthNotFound: `MIAUTH_BINARY` names no file, or the program is nowhere.

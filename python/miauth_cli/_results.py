@@ -200,15 +200,12 @@ class Run:
             raise KeyboardInterrupt
         if final is not None:
             code = _int(final.get("code"), returncode)
-            result = final.get("result")
             raise _error_class(code)(
                 str(final.get("message") or f"miauth failed with exit code {code}"),
                 code=code,
                 kind=str(final.get("kind") or "unknown"),
                 hint=final.get("hint"),
-                credentials=Credentials.from_event(result)
-                if isinstance(result, dict) and result.get("token")
-                else None,
+                credentials=_delivered(final),
             )
         message, kind = self._stderr_error(returncode)
         raise _error_class(returncode)(message, code=returncode, kind=kind)
@@ -224,6 +221,17 @@ class Run:
         if returncode == 0:
             return f"`miauth {self.command}` ended without a result", "internal"
         return f"`miauth {self.command}` failed with exit code {returncode}", "unknown"
+
+
+def _delivered(error: Event) -> Credentials | None:
+    """The token an `error` event carries when it arrived but could not be kept or written.
+
+    (A function of its own, so that no frame of a traceback holds the plain dict.)
+    """
+    result = error.get("result")
+    if isinstance(result, dict) and result.get("token"):
+        return Credentials.from_event(result)
+    return None
 
 
 def _int(value: Any, default: int) -> int:
