@@ -155,7 +155,8 @@ def _run(args: list[str], deadline: float, *, on_event: OnEvent | None, quiet: b
         except KeyboardInterrupt:
             # Ctrl-C: miauth makes its last check; a late approval is still delivered.
             _binary.interrupt(process)
-            _follow(process, events, run, time.monotonic() + _binary.LAST_CHECK_SECS, on_event)
+            ends_at = time.monotonic() + _binary.LAST_CHECK_SECS
+            _follow(process, events, run, ends_at, on_event, stopping=True)
             if run.final is None or run.final.name != "success":
                 raise
     finally:
@@ -176,9 +177,14 @@ def _follow(
     run: Run,
     ends_at: float,
     on_event: OnEvent | None,
+    *,
+    stopping: bool = False,
 ) -> None:
-    """Read events until miauth ends; past `ends_at`, interrupt it, then stop it."""
-    stopping_at: float | None = None
+    """Read events until miauth ends; past `ends_at`, interrupt it, then stop it.
+
+    `stopping`: it was interrupted already; follow it until `ends_at`, then stop it.
+    """
+    stopping_at = ends_at if stopping else None
     while True:
         limit = stopping_at if stopping_at is not None else ends_at
         try:
