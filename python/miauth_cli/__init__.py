@@ -15,7 +15,10 @@ out a kept token; `alogin()` and `aget_token()` do the same for asyncio. Failure
 the token.
 """
 
-from ._async import aget_token, alogin
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
 from ._binary import find_miauth_bin
 from ._errors import (
     InstanceError,
@@ -29,6 +32,20 @@ from ._errors import (
 )
 from ._results import Credentials, Event, User
 from ._sync import environ, get_token, login
+
+if TYPE_CHECKING:
+    from ._async import aget_token, alogin
+
+
+def __getattr__(name: str) -> Any:
+    # asyncio takes longer to import than the rest of this package together: it is imported
+    # when the asyncio API is first used, not by every program that only calls get_token().
+    if name in ("alogin", "aget_token"):
+        from . import _async
+
+        return getattr(_async, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "Credentials",

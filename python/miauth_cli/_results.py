@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+import urllib.parse
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -69,7 +70,7 @@ class User:
 
     @property
     def handle(self) -> str:
-        """`@username@host`, the host being the instance's when `host` is `None`."""
+        """`@username@host`, or `@username` for an account of the instance itself."""
         return f"@{self.username}@{self.host}" if self.host else f"@{self.username}"
 
 
@@ -83,6 +84,12 @@ class Credentials:
     user: User
     #: The permissions asked for.
     permissions: tuple[str, ...]
+
+    @property
+    def handle(self) -> str:
+        """The account as `@username@host`, as miauth names it (`@alice@misskey.io`)."""
+        host = self.user.host or urllib.parse.urlsplit(self.instance).netloc
+        return f"@{self.user.username}@{host}"
 
     @classmethod
     def from_event(cls, event: dict[str, Any]) -> Credentials:

@@ -107,3 +107,15 @@ def test_a_target_install_finds_the_program_in_its_own_bin_folder(tmp_path):
     )
 
     assert Path(found.stdout.strip()) == target / "bin" / "miauth"
+
+
+def test_importing_the_package_leaves_asyncio_for_the_asyncio_api():
+    code = (
+        "import sys, miauth_cli\n"
+        "assert 'asyncio' not in sys.modules, 'asyncio imported'\n"
+        "assert callable(miauth_cli.alogin) and callable(miauth_cli.aget_token)\n"
+        "from miauth_cli import aget_token\n"
+        "assert 'asyncio' in sys.modules\n"
+    )
+
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=60)

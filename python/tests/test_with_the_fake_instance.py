@@ -40,6 +40,7 @@ def test_login_delivers_the_token_and_the_account_and_calls_on_event_in_order(mo
     assert credentials.instance == mock
     assert credentials.user.username == "alice"
     assert credentials.user.host is None
+    assert credentials.handle == "@alice@" + mock.split("://")[1]
     assert credentials.permissions == ("read:account", "write:notes")
     assert seen[0] == "authorize"
     assert seen[-1] == "success"
