@@ -103,6 +103,11 @@ async def _run(
         stderr.cancel()
         raise
     finally:
+        # As when on_event raised: interrupted first, so a token being fetched is not lost.
+        if process.returncode is None and not run.interrupted:
+            run.interrupt(process)
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(process.wait(), _binary.LAST_CHECK_SECS)
         if process.returncode is None:
             process.kill()
             await process.wait()
@@ -121,7 +126,7 @@ async def _last_check(
     process: asyncio.subprocess.Process, run: Run, on_event: OnEvent | None
 ) -> None:
     """Interrupt miauth and follow it to its end, for as long as its last check may take."""
-    _binary.interrupt(process)
+    run.interrupt(process)
     # Past that, the caller stops it.
     with contextlib.suppress(asyncio.TimeoutError):
         await asyncio.wait_for(_follow(process, run, on_event), _binary.LAST_CHECK_SECS)

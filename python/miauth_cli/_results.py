@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from ._binary import interrupt
 from ._errors import BY_CODE, MiAuthError, MiAuthTimeout
 
 #: Time allowed on top of a login's `timeout`: the instance's answers before the wait starts
@@ -179,7 +180,13 @@ class Run:
     deadline: float
     final: Event | None = None
     timed_out: bool = False
+    interrupted: bool = False
     stderr: bytes = field(default=b"", repr=False)
+
+    def interrupt(self, process: Any) -> None:
+        """Interrupt miauth as Ctrl-C would, and remember that it was."""
+        self.interrupted = True
+        interrupt(process)
 
     def take(self, event: Event) -> None:
         """Keep the final event; the first `success` or `error` is the only one."""

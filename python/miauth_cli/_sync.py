@@ -154,13 +154,13 @@ def _run(args: list[str], deadline: float, *, on_event: OnEvent | None, quiet: b
             _follow(process, events, run, ends_at, on_event)
         except KeyboardInterrupt:
             # Ctrl-C: miauth makes its last check; a late approval is still delivered.
-            _binary.interrupt(process)
+            run.interrupt(process)
             ends_at = time.monotonic() + _binary.LAST_CHECK_SECS
             _follow(process, events, run, ends_at, on_event, stopping=True)
             if run.final is None or run.final.name != "success":
                 raise
     finally:
-        _end(process)
+        _end(process, run)
     if stderr_reader is not None:
         stderr_reader.join(_binary.LAST_CHECK_SECS)
         run.stderr = b"".join(stderr_chunks)
@@ -193,7 +193,7 @@ def _follow(
             if stopping_at is not None:
                 return  # it did not end in time; `_end` stops it
             run.timed_out = True
-            _binary.interrupt(process)
+            run.interrupt(process)
             stopping_at = time.monotonic() + _binary.LAST_CHECK_SECS
             continue
         if event is None:
@@ -207,7 +207,7 @@ def _follow(
     except subprocess.TimeoutExpired:
         if stopping_at is None:
             run.timed_out = True
-            _binary.interrupt(process)
+            run.interrupt(process)
             with contextlib.suppress(subprocess.TimeoutExpired):
                 process.wait(_binary.LAST_CHECK_SECS)
 
@@ -222,8 +222,16 @@ def _read_events(stdout: IO[bytes], events: queue.Queue[Event | None]) -> None:
         events.put(None)
 
 
-def _end(process: subprocess.Popen[bytes]) -> None:
-    """Stop miauth if it is still running, and reap it."""
+def _end(process: subprocess.Popen[bytes], run: Run) -> None:
+    """Stop miauth if it is still running (as when `on_event` raised), and reap it.
+
+    Unless it was interrupted already, it is interrupted first and given its last check, so a
+    token it is fetching at that moment is not lost.
+    """
+    if process.poll() is None and not run.interrupted:
+        run.interrupt(process)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            process.wait(_binary.LAST_CHECK_SECS)
     if process.poll() is None:
         process.kill()
     process.wait()

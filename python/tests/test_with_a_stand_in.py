@@ -365,3 +365,28 @@ def test_miauth_binary_wins_over_the_installed_program(stand_in):
     folder = stand_in(SUCCESS)
 
     assert miauth_cli.find_miauth_bin() == str(folder / "miauth-stand-in")
+
+
+@unix_only
+def test_an_error_in_on_event_interrupts_miauth_before_it_is_stopped(stand_in):
+    folder = stand_in(
+        "def on_int(signum, frame):\n"
+        "    marker('interrupted')\n"
+        "    sys.exit(130)\n"
+        "signal.signal(signal.SIGINT, on_int)\n"
+        "emit(event='authorize', url='https://misskey.example/miauth/s', callback=None)\n"
+        "while True:\n"
+        "    signal.pause()\n"
+    )
+
+    def broken(event):
+        raise RuntimeError("the program's own bug")
+
+    with pytest.raises(RuntimeError):
+        miauth_cli.login("x", on_event=broken)
+    assert (folder / "interrupted").exists()
+
+    (folder / "interrupted").unlink()
+    with pytest.raises(RuntimeError):
+        asyncio.run(miauth_cli.alogin("x", on_event=broken))
+    assert (folder / "interrupted").exists()
