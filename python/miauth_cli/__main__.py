@@ -22,9 +22,16 @@ def main() -> int:
     except MiAuthNotFound as e:
         sys.stderr.write(f"miauth: error: {e}\n")
         return 127
-    if sys.platform != "win32":
-        os.execv(binary, [binary, *sys.argv[1:]])
-    process = subprocess.Popen([binary, *sys.argv[1:]])
+    try:
+        if sys.platform != "win32":
+            os.execv(binary, [binary, *sys.argv[1:]])
+        process = subprocess.Popen([binary, *sys.argv[1:]])
+    except OSError as e:
+        sys.stderr.write(
+            f"miauth: error: cannot run {binary}: {e.strerror or e}; reinstall miauth-cli, "
+            "or set MIAUTH_BINARY to a working miauth program\n"
+        )
+        return 126
     while True:
         try:
             return process.wait()

@@ -119,3 +119,15 @@ def test_importing_the_package_leaves_asyncio_for_the_asyncio_api():
     )
 
     subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
+
+
+def test_python_dash_m_with_a_program_that_cannot_run_says_so_in_one_line(tmp_path):
+    not_a_program = tmp_path / "miauth"
+    not_a_program.write_text("not a program")
+    env = dict(os.environ, MIAUTH_BINARY=str(not_a_program))
+
+    result = run_module("--version", env=env)
+
+    assert result.returncode == 126
+    assert result.stderr.count("\n") == 1
+    assert result.stderr.startswith(f"miauth: error: cannot run {not_a_program}")
