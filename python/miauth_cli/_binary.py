@@ -83,7 +83,7 @@ def find_miauth_bin() -> str:
 
 def popen_options() -> dict[str, Any]:
     """Keyword arguments for starting miauth so that `interrupt` can reach it."""
-    if os.name == "nt":
+    if sys.platform == "win32":
         # Its own group, so CTRL_BREAK_EVENT reaches miauth and not this process.
         return {"creationflags": subprocess.CREATE_NEW_PROCESS_GROUP}
     return {}
@@ -97,7 +97,7 @@ def interrupt(process: Any) -> None:
     if process.returncode is not None:
         return
     try:
-        if os.name == "nt":
+        if sys.platform == "win32":
             process.send_signal(signal.CTRL_BREAK_EVENT)
         else:
             process.send_signal(signal.SIGINT)
