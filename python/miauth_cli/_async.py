@@ -80,7 +80,7 @@ async def _run(
         process = await asyncio.create_subprocess_exec(
             binary,
             *args,
-            stdin=subprocess.DEVNULL,
+            stdin=None,  # this process's: on a terminal, a keyring unlock prompt gets 60 s
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE if quiet else None,
             **_binary.popen_options(),

@@ -18,10 +18,12 @@ from ._binary import interrupt
 from ._errors import BY_CODE, MiAuthError, MiAuthTimeout
 
 #: Time allowed on top of a login's `timeout`: the instance's answers before the wait starts
-#: and after it, the last check (5 s) and the browser's final page (up to 10 s).
-LOGIN_ALLOWANCE_SECS = 60.0
-#: The deadline of a call that logs in nowhere (reading the kept token, asking the instance).
-DEFAULT_DEADLINE_SECS = 60.0
+#: and after it, the last check (5 s), the browser's final page (up to 10 s), and a keyring
+#: that asks the person to unlock it (up to 60 s on a terminal).
+LOGIN_ALLOWANCE_SECS = 90.0
+#: The deadline of a call that logs in nowhere (reading the kept token, where a keyring may ask
+#: to be unlocked for up to 60 s, and asking the instance).
+DEFAULT_DEADLINE_SECS = 90.0
 #: miauth's own default time to wait for approval.
 DEFAULT_LOGIN_SECS = 300.0
 

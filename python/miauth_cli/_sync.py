@@ -57,9 +57,9 @@ def login(
         no_callback: no callback server; miauth finds the approval by polling (approve on
             any device).
         open_browser: `False` opens nothing; the person opens the URL (or use `on_event`).
-        timeout: seconds to wait for approval. The call itself may take up to 60 s more (the
-            instance's answers, the last check, the browser's final page); past that, miauth is
-            interrupted and `MiAuthTimeout` raised.
+        timeout: seconds to wait for approval. The call itself may take up to 90 s more (the
+            instance's answers, the last check, the browser's final page, a keyring's unlock
+            prompt); past that, miauth is interrupted and `MiAuthTimeout` raised.
         on_event: called with every event as it comes (a dict: `authorize` with `url`,
             `waiting`, `retrying`, `callback`, then `success` or `error`).
 
@@ -99,8 +99,8 @@ def get_token(
             missing.
         login: when no usable token is kept, log in (in the browser) and keep the new token;
             otherwise raise `NotLoggedIn`.
-        timeout: seconds the call may take (default 60); with `login=True`, seconds to wait for
-            approval as in `login()` (default 300).
+        timeout: seconds the call may take (default 90: a keyring's unlock prompt may take
+            60); with `login=True`, seconds to wait for approval as in `login()` (default 300).
 
     Raises:
         NotLoggedIn: nothing usable is kept (and `login` is false).
@@ -129,7 +129,7 @@ def _run(args: list[str], deadline: float, *, on_event: OnEvent | None, quiet: b
     try:
         process = subprocess.Popen(
             [binary, *args],
-            stdin=subprocess.DEVNULL,
+            stdin=None,  # this process's: on a terminal, a keyring unlock prompt gets 60 s
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE if quiet else None,
             **_binary.popen_options(),
