@@ -151,12 +151,24 @@ def test_get_token_never_logs_in_unless_asked(stand_in, argv):
     assert argv() == ["token", "--events", "--no-login", "--", "misskey.example"]
 
 
+@unix_only
 def test_a_process_that_ends_a_while_after_success_still_delivers(stand_in):
-    # As miauth does while it still serves a late browser its page.
-    stand_in(SUCCESS + "time.sleep(1)\n")
+    # As miauth does while it still serves a late browser its page: here it ends once the
+    # "browser" (a FIFO the test writes to when it sees the success) has come.
+    folder = stand_in(
+        SUCCESS + "(here / 'browser').read_bytes()\nmarker('page-served')\nsys.exit(0)\n"
+    )
 
-    assert miauth_cli.login("x").token == TOKEN
-    assert asyncio.run(miauth_cli.alogin("x")).token == TOKEN
+    def browser_comes_late(event):
+        if event["event"] == "success":
+            (folder / "browser").write_bytes(b"GET /cb")
+
+    for run in (miauth_cli.login, lambda *a, **k: asyncio.run(miauth_cli.alogin(*a, **k))):
+        os.mkfifo(folder / "browser")
+        assert run("x", on_event=browser_comes_late).token == TOKEN
+        assert (folder / "page-served").exists()
+        (folder / "browser").unlink()
+        (folder / "page-served").unlink()
 
 
 def test_a_token_that_arrived_but_could_not_be_kept_is_on_the_error(stand_in):
