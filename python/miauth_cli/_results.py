@@ -1,0 +1,258 @@
+"""What goes into the `miauth` program and what comes out: its arguments, its JSON events, the
+credentials, and the exception its exit code calls for.
+
+Nothing here runs a process; `_sync` and `_async` do, each in its own way, and share all of
+this. No value that holds the token shows it in its `repr`.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import urllib.parse
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from ._binary import interrupt
+from ._errors import BY_CODE, MiAuthError, MiAuthTimeout
+
+#: Time allowed on top of a login's `timeout`: the instance's answers before the wait starts
+#: and after it, the last check (5 s), the browser's final page (up to 10 s), and a keyring
+#: that asks the person to unlock it (up to 60 s on a terminal).
+LOGIN_ALLOWANCE_SECS = 90.0
+#: The deadline of a call that logs in nowhere (reading the kept token, where a keyring may ask
+#: to be unlocked for up to 60 s, and asking the instance).
+DEFAULT_DEADLINE_SECS = 90.0
+#: miauth's own default time to wait for approval.
+DEFAULT_LOGIN_SECS = 300.0
+
+
+class Event(dict):  # type: ignore[type-arg]
+    """One JSON line of `miauth --events`, as a dict; its `repr` leaves the token out."""
+
+    @property
+    def name(self) -> str:
+        """The event's name: `authorize`, `waiting`, `retrying`, `callback`, `success`,
+        `error`."""
+        return str(self.get("event", ""))
+
+    def __repr__(self) -> str:
+        return repr(_redacted(dict(self)))
+
+    __str__ = __repr__
+
+
+def _redacted(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: ("<hidden>" if k == "token" else _redacted(v)) for k, v in value.items()}
+    return value
+
+
+def parse_event(line: bytes | str) -> Event | None:
+    """The event on one line of miauth's stdout, or `None` for a line that is not one."""
+    try:
+        value = json.loads(line)
+    except ValueError:
+        return None
+    if not isinstance(value, dict) or "event" not in value:
+        return None
+    return Event(value)
+
+
+@dataclass(frozen=True)
+class User:
+    """The account a token belongs to."""
+
+    id: str
+    username: str
+    #: The account's host, or `None` for an account of the instance itself.
+    host: str | None
+    #: The display name, if the account has one.
+    name: str | None
+
+    @property
+    def handle(self) -> str:
+        """`@username@host`, or `@username` for an account of the instance itself."""
+        return f"@{self.username}@{self.host}" if self.host else f"@{self.username}"
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """A token and what it is for. Its `repr` never shows the token: read `.token`."""
+
+    token: str = field(repr=False)
+    #: The instance's base URL, such as `https://misskey.io`.
+    instance: str
+    user: User
+    #: The permissions asked for.
+    permissions: tuple[str, ...]
+
+    @property
+    def handle(self) -> str:
+        """The account as `@username@host`, as miauth names it (`@alice@misskey.io`)."""
+        host = self.user.host or urllib.parse.urlsplit(self.instance).netloc
+        return f"@{self.user.username}@{host}"
+
+    @classmethod
+    def from_event(cls, event: dict[str, Any]) -> Credentials:
+        """Read the object of a `success` event (or of an `error` event's `result`)."""
+        user = event.get("user") or {}
+        return cls(
+            token=str(event.get("token", "")),
+            instance=str(event.get("instance", "")),
+            user=User(
+                id=str(user.get("id", "")),
+                username=str(user.get("username", "")),
+                host=user.get("host"),
+                name=user.get("name"),
+            ),
+            permissions=tuple(event.get("permissions") or ()),
+        )
+
+
+def duration(seconds: float) -> str:
+    """A number of seconds as miauth's `--timeout` reads it (miauth itself judges the value)."""
+    if isinstance(seconds, bool) or not isinstance(seconds, (int, float)):
+        raise TypeError(f"timeout must be a number of seconds, not {type(seconds).__name__}")
+    if not math.isfinite(seconds):
+        return str(seconds)  # miauth refuses it as a usage error, naming the value
+    return f"{round(seconds * 1000)}ms"
+
+
+def login_args(
+    instance: str,
+    *,
+    permissions: str | Iterable[str] | None,
+    name: str | None,
+    save: bool,
+    no_callback: bool,
+    open_browser: bool,
+    timeout: float,
+) -> list[str]:
+    """The arguments of `miauth login` for `login()` and `alogin()`."""
+    args = ["login", "--events", f"--timeout={duration(timeout)}"]
+    if isinstance(permissions, str):
+        permissions = [permissions]
+    for names in permissions or ():
+        args.append(f"--permission={names}")
+    if name is not None:
+        args.append(f"--name={name}")
+    if save:
+        args.append("--save")
+    if no_callback:
+        args.append("--no-callback")
+    if not open_browser:
+        args.append("--no-browser")
+    # After `--`, an instance that starts with `-` is still an instance.
+    return [*args, "--", instance]
+
+
+def token_args(
+    instance: str | None,
+    *,
+    user: str | None,
+    check: bool,
+    login: bool,
+    timeout: float | None,
+) -> list[str]:
+    """The arguments of `miauth token` for `get_token()`, `aget_token()` and `environ()`."""
+    args = ["token", "--events", "--login" if login else "--no-login"]
+    if user is not None:
+        args.append(f"--user={user}")
+    if check:
+        args.append("--check")
+    if login and timeout is not None:
+        args.append(f"--timeout={duration(timeout)}")
+    return [*args, "--", instance] if instance is not None else args
+
+
+def token_deadline(login: bool, timeout: float | None) -> float:
+    """How long a `miauth token` call may take in all, in seconds."""
+    if login:
+        return (DEFAULT_LOGIN_SECS if timeout is None else timeout) + LOGIN_ALLOWANCE_SECS
+    return DEFAULT_DEADLINE_SECS if timeout is None else timeout
+
+
+@dataclass
+class Run:
+    """What one run of miauth left behind, gathered while it runs."""
+
+    command: str
+    deadline: float
+    final: Event | None = None
+    timed_out: bool = False
+    interrupted: bool = False
+    stderr: bytes = field(default=b"", repr=False)
+
+    def interrupt(self, process: Any) -> None:
+        """Interrupt miauth as Ctrl-C would, and remember that it was."""
+        self.interrupted = True
+        interrupt(process)
+
+    def take(self, event: Event) -> None:
+        """Keep the final event; the first `success` or `error` is the only one."""
+        if self.final is None and event.name in ("success", "error"):
+            self.final = event
+
+    def outcome(self, returncode: int) -> Credentials:
+        """The credentials of a successful run, or the exception its end calls for.
+
+        A `success` event wins over everything else, so a token miauth delivered is never lost,
+        even when it was interrupted or stopped afterwards.
+        """
+        final = self.final
+        if final is not None and final.name == "success":
+            return Credentials.from_event(final)
+        if self.timed_out:
+            raise MiAuthTimeout(
+                f"`miauth {self.command}` did not finish within {self.deadline:g} s, "
+                "so it was interrupted and stopped",
+                code=None,
+                kind="timeout",
+                hint="give it more time with timeout=, or read what miauth printed on stderr",
+            )
+        if returncode == 130:
+            raise KeyboardInterrupt
+        if final is not None:
+            code = _int(final.get("code"), returncode)
+            raise _error_class(code)(
+                str(final.get("message") or f"miauth failed with exit code {code}"),
+                code=code,
+                kind=str(final.get("kind") or "unknown"),
+                hint=final.get("hint"),
+                credentials=_delivered(final),
+            )
+        message, kind = self._stderr_error(returncode)
+        raise _error_class(returncode)(message, code=returncode, kind=kind)
+
+    def _stderr_error(self, returncode: int) -> tuple[str, str]:
+        prefix = "miauth: error: "
+        lines = self.stderr.decode("utf-8", "replace").splitlines()
+        said = [line[len(prefix) :] for line in lines if line.startswith(prefix)]
+        if said:
+            return said[-1], "unknown"
+        if returncode < 0:
+            return f"`miauth {self.command}` was ended by signal {-returncode}", "signal"
+        if returncode == 0:
+            return f"`miauth {self.command}` ended without a result", "internal"
+        return f"`miauth {self.command}` failed with exit code {returncode}", "unknown"
+
+
+def _delivered(error: Event) -> Credentials | None:
+    """The token an `error` event carries when it arrived but could not be kept or written.
+
+    (A function of its own, so that no frame of a traceback holds the plain dict.)
+    """
+    result = error.get("result")
+    if isinstance(result, dict) and result.get("token"):
+        return Credentials.from_event(result)
+    return None
+
+
+def _int(value: Any, default: int) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) else default
+
+
+def _error_class(code: int) -> type[MiAuthError]:
+    return BY_CODE.get(code, MiAuthError)

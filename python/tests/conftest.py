@@ -1,0 +1,112 @@
+"""Fixtures: an isolated store, the fake instance, and stand-in programs.
+
+Every test runs with its own store directory (MIAUTH_CONFIG_DIR, file store), without
+MISSKEY_URL and MISSKEY_TOKEN, so no test touches the user's keyring or configuration. The
+fake instance is `miauth mock --auto-approve` of the installed wheel; a stand-in is a small
+Python script that MIAUTH_BINARY points to, for what the real program cannot be made to do on
+demand (every exit code, ignoring an interrupt).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Callable
+
+import pytest
+
+import miauth_cli
+
+
+@pytest.fixture(autouse=True)
+def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A store of the test's own; no token or binary from the environment."""
+    config = tmp_path / "config"
+    monkeypatch.setenv("MIAUTH_CONFIG_DIR", str(config))
+    monkeypatch.setenv("MIAUTH_STORE", "file")
+    for name in ("MISSKEY_URL", "MISSKEY_TOKEN", "MIAUTH_BINARY", "BROWSER"):
+        monkeypatch.delenv(name, raising=False)
+    return config
+
+
+@pytest.fixture(scope="session")
+def mock() -> Iterator[str]:
+    """The base URL of `miauth mock --auto-approve`, which approves every page it serves."""
+    binary = miauth_cli.find_miauth_bin()
+    process = subprocess.Popen(
+        [binary, "mock", "--auto-approve", "-q"],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdout is not None
+    url = process.stdout.readline().strip()
+    assert url.startswith("http://127.0.0.1:"), url
+    yield url
+    process.terminate()
+    process.wait()
+
+
+def _approve(event: dict) -> None:
+    if event["event"] == "authorize":
+        urllib.request.urlopen(event["url"], timeout=30).read()
+
+
+@pytest.fixture
+def approve() -> Callable[[dict], None]:
+    """An `on_event` that plays the browser: it opens the consent page, whose auto-approval
+    sends it back to miauth."""
+    return _approve
+
+
+@pytest.fixture
+def browser(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """$BROWSER set to a script that opens the page as `approve` does."""
+    script = tmp_path / "browser.py"
+    script.write_text(
+        "import sys, urllib.request\nurllib.request.urlopen(sys.argv[1], timeout=30).read()\n"
+    )
+    monkeypatch.setenv("BROWSER", f'"{sys.executable}" "{script}" %s')
+
+
+StandIn = Callable[[str], Path]
+
+
+@pytest.fixture
+def stand_in(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> StandIn:
+    """Make MIAUTH_BINARY a Python script with this body; returns its folder.
+
+    The body sees `emit(**event)` (one JSON line on stdout), `here` (the folder, for marker
+    files) and `argv`; it records its arguments in `here/argv` before anything else.
+    """
+
+    def make(body: str) -> Path:
+        script = tmp_path / "miauth-stand-in"
+        script.write_text(
+            f"#!{sys.executable}\n"
+            "import json, os, signal, sys, threading, time\n"
+            "from pathlib import Path\n"
+            f"here = Path({str(tmp_path)!r})\n"
+            "argv = sys.argv[1:]\n"
+            "(here / 'argv').write_text(json.dumps(argv))\n"
+            "def emit(**event):\n"
+            "    print(json.dumps(event), flush=True)\n"
+            "def marker(name):\n"
+            "    (here / name).write_text('')\n" + textwrap.dedent(body)
+        )
+        script.chmod(0o755)
+        monkeypatch.setenv("MIAUTH_BINARY", str(script))
+        return tmp_path
+
+    return make
+
+
+@pytest.fixture
+def argv(tmp_path: Path) -> Callable[[], list[str]]:
+    """The arguments the stand-in was last run with."""
+    return lambda: json.loads((tmp_path / "argv").read_text())

@@ -1,0 +1,404 @@
+"""The wrapper against a stand-in program (MIAUTH_BINARY): every exit code, the arguments it
+passes, an interrupt on cancellation, its own deadline, and the token kept out of every
+message, repr and traceback."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import traceback
+
+import pytest
+
+import miauth_cli
+from miauth_cli import (
+    InstanceError,
+    LocalError,
+    MiAuthError,
+    MiAuthTimeout,
+    NotApproved,
+    NotLoggedIn,
+    UsageError,
+)
+
+TOKEN = "Tok3nThatMustNeverShowUp0123456"
+SUCCESS = (
+    f"emit(event='success', token='{TOKEN}', instance='https://misskey.example', "
+    "user={'id': '9x', 'username': 'alice', 'host': None, 'name': 'Alice'}, "
+    "permissions=['read:account'])\n"
+)
+
+unix_only = pytest.mark.skipif(os.name == "nt", reason="the stand-in waits for SIGINT")
+
+
+@pytest.mark.parametrize(
+    ("code", "cls"),
+    [
+        (1, MiAuthError),
+        (2, UsageError),
+        (3, NotApproved),
+        (4, InstanceError),
+        (5, LocalError),
+        (6, NotLoggedIn),
+    ],
+)
+def test_each_exit_code_raises_its_error_with_kind_and_hint(stand_in, code, cls):
+    stand_in(
+        f"emit(event='error', code={code}, kind='kind{code}', message='failed {code}', "
+        f"hint='do {code}')\nsys.exit({code})\n"
+    )
+
+    for call in (lambda: miauth_cli.get_token("x"), lambda: miauth_cli.login("x")):
+        with pytest.raises(cls) as caught:
+            call()
+        assert type(caught.value) is cls
+        assert caught.value.code == code
+        assert caught.value.kind == f"kind{code}"
+        assert caught.value.message == f"failed {code}"
+        assert caught.value.hint == f"do {code}"
+        assert str(caught.value) == f"failed {code}; do {code}"
+
+
+def test_exit_130_is_a_keyboard_interrupt(stand_in):
+    stand_in(
+        "emit(event='error', code=130, kind='interrupted', message='m', hint=None)\nsys.exit(130)\n"
+    )
+
+    with pytest.raises(KeyboardInterrupt):
+        miauth_cli.get_token("x")
+    with pytest.raises(KeyboardInterrupt):
+        asyncio.run(miauth_cli.aget_token("x"))
+
+
+def test_without_an_error_event_the_message_comes_from_stderr(stand_in):
+    stand_in("print('miauth: error: the store is broken; fix it', file=sys.stderr)\nsys.exit(5)\n")
+
+    with pytest.raises(LocalError) as caught:
+        miauth_cli.get_token("x")
+
+    assert caught.value.code == 5
+    assert "the store is broken" in caught.value.message
+
+
+def test_the_exit_codes_map_the_same_way_for_asyncio(stand_in):
+    stand_in(
+        "emit(event='error', code=6, kind='not_logged_in', message='m', hint='h')\nsys.exit(6)\n"
+    )
+
+    with pytest.raises(NotLoggedIn):
+        asyncio.run(miauth_cli.aget_token("x"))
+    with pytest.raises(NotLoggedIn):
+        asyncio.run(miauth_cli.alogin("x"))
+
+
+def test_login_passes_every_option_as_miauth_reads_it(stand_in, argv):
+    stand_in(SUCCESS)
+
+    miauth_cli.login(
+        "-misskey.example",
+        permissions=["read:account", "write:notes"],
+        name="my bot",
+        save=True,
+        no_callback=True,
+        open_browser=False,
+        timeout=90,
+    )
+
+    assert argv() == [
+        "login",
+        "--events",
+        "--timeout=90000ms",
+        "--permission=read:account",
+        "--permission=write:notes",
+        "--name=my bot",
+        "--save",
+        "--no-callback",
+        "--no-browser",
+        "--",
+        "-misskey.example",
+    ]
+    miauth_cli.login("misskey.example", permissions="read:account,write:notes")
+    assert argv() == [
+        "login",
+        "--events",
+        "--timeout=300000ms",
+        "--permission=read:account,write:notes",
+        "--",
+        "misskey.example",
+    ]
+
+
+def test_get_token_never_logs_in_unless_asked(stand_in, argv):
+    stand_in(SUCCESS)
+
+    assert miauth_cli.get_token() == TOKEN
+    assert argv() == ["token", "--events", "--no-login"]
+    miauth_cli.get_token("misskey.example", user="bob", check=True, login=True, timeout=30)
+    assert argv() == [
+        "token",
+        "--events",
+        "--login",
+        "--user=bob",
+        "--check",
+        "--timeout=30000ms",
+        "--",
+        "misskey.example",
+    ]
+    assert miauth_cli.environ("misskey.example") == {
+        "MISSKEY_URL": "https://misskey.example",
+        "MISSKEY_TOKEN": TOKEN,
+    }
+    assert argv() == ["token", "--events", "--no-login", "--", "misskey.example"]
+
+
+@unix_only
+def test_a_process_that_ends_a_while_after_success_still_delivers(stand_in):
+    # As miauth does while it still serves a late browser its page: here it ends once the
+    # "browser" (a FIFO the test writes to when it sees the success) has come.
+    folder = stand_in(
+        SUCCESS + "(here / 'browser').read_bytes()\nmarker('page-served')\nsys.exit(0)\n"
+    )
+
+    def browser_comes_late(event):
+        if event["event"] == "success":
+            (folder / "browser").write_bytes(b"GET /cb")
+
+    for run in (miauth_cli.login, lambda *a, **k: asyncio.run(miauth_cli.alogin(*a, **k))):
+        os.mkfifo(folder / "browser")
+        assert run("x", on_event=browser_comes_late).token == TOKEN
+        assert (folder / "page-served").exists()
+        (folder / "browser").unlink()
+        (folder / "page-served").unlink()
+
+
+def test_a_token_that_arrived_but_could_not_be_kept_is_on_the_error(stand_in):
+    stand_in(
+        "emit(event='error', code=5, kind='store', message='the keyring is locked', "
+        f"hint='unlock it', result=dict(token='{TOKEN}', instance='https://misskey.example', "
+        "user=dict(id='9x', username='alice', host=None, name=None), permissions=[]))\n"
+        "sys.exit(5)\n"
+    )
+
+    with pytest.raises(LocalError) as caught:
+        miauth_cli.login("x", save=True)
+
+    assert caught.value.credentials is not None
+    assert caught.value.credentials.token == TOKEN
+    rendered = "".join(
+        traceback.TracebackException.from_exception(caught.value, capture_locals=True).format()
+    )
+    assert "the keyring is locked" in rendered
+    assert TOKEN not in rendered
+    assert TOKEN not in repr(caught.value)
+    assert TOKEN not in repr(caught.value.credentials)
+
+
+def test_events_show_no_token_when_printed(stand_in):
+    stand_in(SUCCESS)
+    seen = []
+
+    miauth_cli.login("x", on_event=seen.append)
+
+    assert seen[-1]["token"] == TOKEN
+    assert TOKEN not in repr(seen[-1])
+    assert TOKEN not in str(seen)
+
+
+@unix_only
+def test_cancelling_alogin_interrupts_miauth_which_makes_its_last_check(stand_in):
+    folder = stand_in(
+        "def on_int(signum, frame):\n"
+        "    marker('interrupted')\n"
+        "    emit(event='error', code=130, kind='interrupted', message='m', hint=None)\n"
+        "    sys.exit(130)\n"
+        "signal.signal(signal.SIGINT, on_int)\n"
+        "emit(event='authorize', url='https://misskey.example/miauth/s', callback=None)\n"
+        "while True:\n"
+        "    signal.pause()\n"
+    )
+    seen = []
+
+    async def main():
+        authorized = asyncio.Event()
+
+        def on_event(event):
+            seen.append(event["event"])
+            if event["event"] == "authorize":
+                authorized.set()
+
+        task = asyncio.ensure_future(miauth_cli.alogin("x", on_event=on_event))
+        await authorized.wait()
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+
+    asyncio.run(main())
+
+    assert (folder / "interrupted").exists()
+    assert seen == ["authorize", "error"]
+
+
+@unix_only
+def test_a_late_approval_found_by_the_last_check_reaches_on_event_after_cancelling(stand_in):
+    stand_in(
+        "def on_int(signum, frame):\n"
+        f"    {SUCCESS}"
+        "    sys.exit(0)\n"
+        "signal.signal(signal.SIGINT, on_int)\n"
+        "emit(event='authorize', url='https://misskey.example/miauth/s', callback=None)\n"
+        "while True:\n"
+        "    signal.pause()\n"
+    )
+    tokens = []
+
+    async def main():
+        authorized = asyncio.Event()
+
+        def on_event(event):
+            if event["event"] == "authorize":
+                authorized.set()
+            tokens.append(event.get("token"))
+
+        task = asyncio.ensure_future(miauth_cli.alogin("x", on_event=on_event))
+        await authorized.wait()
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+
+    asyncio.run(main())
+
+    assert tokens[-1] == TOKEN
+
+
+@unix_only
+def test_ctrl_c_during_login_lets_the_last_check_deliver_a_late_approval(stand_in):
+    folder = stand_in(
+        "def on_int(signum, frame):\n"
+        "    marker('interrupted')\n"
+        f"    {SUCCESS}"
+        "    sys.exit(0)\n"
+        "signal.signal(signal.SIGINT, on_int)\n"
+        "emit(event='authorize', url='https://misskey.example/miauth/s', callback=None)\n"
+        "while True:\n"
+        "    signal.pause()\n"
+    )
+
+    def press_ctrl_c(event):
+        if event["event"] == "authorize":
+            raise KeyboardInterrupt
+
+    credentials = miauth_cli.login("x", on_event=press_ctrl_c)
+
+    assert (folder / "interrupted").exists()
+    assert credentials.token == TOKEN
+
+
+@unix_only
+def test_ctrl_c_during_login_is_a_keyboard_interrupt_when_nothing_was_approved(stand_in):
+    folder = stand_in(
+        "def on_int(signum, frame):\n"
+        "    marker('interrupted')\n"
+        "    sys.exit(130)\n"
+        "signal.signal(signal.SIGINT, on_int)\n"
+        "emit(event='authorize', url='https://misskey.example/miauth/s', callback=None)\n"
+        "while True:\n"
+        "    signal.pause()\n"
+    )
+
+    def press_ctrl_c(event):
+        if event["event"] == "authorize":
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        miauth_cli.login("x", on_event=press_ctrl_c)
+    assert (folder / "interrupted").exists()
+
+
+@unix_only
+def test_the_wrappers_deadline_interrupts_miauth_and_raises_miauth_timeout(stand_in):
+    folder = stand_in(
+        "def on_int(signum, frame):\n"
+        "    marker('interrupted')\n"
+        "    sys.exit(130)\n"
+        "signal.signal(signal.SIGINT, on_int)\n"
+        "while True:\n"
+        "    signal.pause()\n"
+    )
+
+    with pytest.raises(MiAuthTimeout) as caught:
+        miauth_cli.get_token("x", timeout=1)
+    assert (folder / "interrupted").exists()
+    assert isinstance(caught.value, TimeoutError)
+    assert caught.value.code is None
+    assert "miauth token" in caught.value.message
+
+    (folder / "interrupted").unlink()
+    with pytest.raises(MiAuthTimeout):
+        asyncio.run(miauth_cli.aget_token("x", timeout=1))
+    assert (folder / "interrupted").exists()
+
+
+@unix_only
+def test_a_token_delivered_when_the_deadline_interrupts_is_returned(stand_in):
+    stand_in(
+        "def on_int(signum, frame):\n"
+        f"    {SUCCESS}"
+        "    sys.exit(0)\n"
+        "signal.signal(signal.SIGINT, on_int)\n"
+        "while True:\n"
+        "    signal.pause()\n"
+    )
+
+    assert miauth_cli.get_token("x", timeout=1) == TOKEN
+
+
+@unix_only
+def test_a_miauth_that_ignores_the_interrupt_is_stopped_after_the_last_check(stand_in):
+    stand_in("signal.signal(signal.SIGINT, signal.SIG_IGN)\nthreading.Event().wait()\n")
+
+    with pytest.raises(MiAuthTimeout):
+        miauth_cli.get_token("x", timeout=1)
+
+
+def test_a_missing_binary_is_miauth_not_found_naming_it(monkeypatch, tmp_path):
+    missing = str(tmp_path / "no-such-miauth")
+    monkeypatch.setenv("MIAUTH_BINARY", missing)
+
+    with pytest.raises(miauth_cli.MiAuthNotFound) as caught:
+        miauth_cli.get_token("x")
+
+    assert isinstance(caught.value, FileNotFoundError)
+    assert caught.value.code == 127
+    assert missing in str(caught.value)
+    assert "MIAUTH_BINARY" in str(caught.value)
+
+
+def test_miauth_binary_wins_over_the_installed_program(stand_in):
+    folder = stand_in(SUCCESS)
+
+    assert miauth_cli.find_miauth_bin() == str(folder / "miauth-stand-in")
+
+
+@unix_only
+def test_an_error_in_on_event_interrupts_miauth_before_it_is_stopped(stand_in):
+    folder = stand_in(
+        "def on_int(signum, frame):\n"
+        "    marker('interrupted')\n"
+        "    sys.exit(130)\n"
+        "signal.signal(signal.SIGINT, on_int)\n"
+        "emit(event='authorize', url='https://misskey.example/miauth/s', callback=None)\n"
+        "while True:\n"
+        "    signal.pause()\n"
+    )
+
+    def broken(event):
+        raise RuntimeError("the program's own bug")
+
+    with pytest.raises(RuntimeError):
+        miauth_cli.login("x", on_event=broken)
+    assert (folder / "interrupted").exists()
+
+    (folder / "interrupted").unlink()
+    with pytest.raises(RuntimeError):
+        asyncio.run(miauth_cli.alogin("x", on_event=broken))
+    assert (folder / "interrupted").exists()
