@@ -35,14 +35,14 @@ success)
   ;;
 success-linger)
   echo "$success"
-  exec sleep 600
+  exec sleep 600 >/dev/null 2>&1
   ;;
 hang)
-  exec sleep 600
+  exec sleep 600 >/dev/null 2>&1
   ;;
 authorize-hang)
   echo "$authorize"
-  exec sleep 600
+  exec sleep 600 >/dev/null 2>&1
   ;;
 interrupt | interrupt-approved)
   if [ "$STANDIN" = interrupt ]; then
@@ -50,7 +50,7 @@ interrupt | interrupt-approved)
   else
     trap 'mark signal INT; kill "$sleeper"; echo "$success"; exit 0' INT
   fi
-  sleep 600 &
+  sleep 600 >/dev/null 2>&1 &
   sleeper=$!
   echo "$authorize"
   wait "$sleeper"
@@ -59,7 +59,7 @@ signals)
   for sig in INT TERM HUP; do
     trap 'mark signal '"$sig"'; kill "$sleeper"; exit 7' "$sig"
   done
-  sleep 600 &
+  sleep 600 >/dev/null 2>&1 &
   sleeper=$!
   mark sleeper "$sleeper"
   echo ready
