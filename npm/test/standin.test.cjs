@@ -190,7 +190,23 @@ test("getToken past its timeoutMs kills the child and rejects with TimeoutError"
   assert.equal(error.code, null);
   assert.equal(error.kind, "timeout");
   assert.match(error.message, /within 300 ms/);
+  // The stand-in itself was ended, not left behind: wait for it to die (Linux: /proc).
+  if (process.platform === "linux") {
+    const pid = Number(fs.readFileSync(path.join(dir, "pid"), "utf8"));
+    while (!gone(pid)) {
+      await new Promise(setImmediate);
+    }
+  }
 });
+
+/** Whether a process has ended: no longer there, or a zombie waiting to be reaped. */
+function gone(pid) {
+  try {
+    return fs.readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].startsWith("Z");
+  } catch {
+    return true;
+  }
+}
 
 test("a login's deadline is the wait for approval plus the last check, counted from authorize", { skip }, async () => {
   mode("authorize-hang");
