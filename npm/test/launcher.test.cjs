@@ -114,6 +114,19 @@ test("a node_modules copied from another system is named as such", () => {
   );
 });
 
+test("on a platform without a package the launcher says so and how to build one", () => {
+  const bin = require.resolve("miauth/package.json").replace(/package\.json$/, "bin/miauth");
+  const elsewhere = `Object.defineProperty(process, "arch", { value: "mips" }); require(${JSON.stringify(bin)});`;
+  const r = spawnSync(process.execPath, ["-e", elsewhere], { encoding: "utf8" });
+  assert.equal(r.status, 127);
+  assert.match(
+    r.stderr,
+    new RegExp(
+      `^miauth: error: there is no prebuilt miauth for ${process.platform}-mips .*cargo install --locked miauth.*MIAUTH_BINARY`,
+    ),
+  );
+});
+
 test("a MIAUTH_BINARY that does not exist is named, with exit 127", () => {
   const missing = path.join(scratch, "no-such-miauth");
   const r = run(["--version"], { MIAUTH_BINARY: missing });

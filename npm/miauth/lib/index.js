@@ -12,10 +12,12 @@ const { UsageError } = errors;
 
 /** How long the login may take to reach the instance before the URL is known. */
 const START_MS = 120_000;
-/** miauth's last check after the deadline or an interruption (5 s), and a margin. */
-const LAST_CHECK_MS = 10_000;
-/** Fetching and confirming the token once the browser came back (requests of 30 s each). */
-const AFTER_CALLBACK_MS = 90_000;
+/**
+ * From the approval to the result: the last check (5 s), confirming the token (a 30 s request)
+ * and keeping it (a keyring may wait 60 s for its unlock prompt). Generous, since ending miauth
+ * then would lose a token the instance has handed out.
+ */
+const AFTER_APPROVAL_MS = 120_000;
 /** `miauth token` without a login: the store, the keyring (5 s), a `--check` request (15 s). */
 const TOKEN_MS = 60_000;
 /** miauth's default wait for approval. */
@@ -69,7 +71,7 @@ function targetArgs(instance, user) {
 function loginDeadlines(approvalMs) {
   return {
     startMs: START_MS,
-    phases: { authorize: approvalMs + LAST_CHECK_MS, callback: AFTER_CALLBACK_MS },
+    phases: { authorize: approvalMs + AFTER_APPROVAL_MS, callback: AFTER_APPROVAL_MS },
   };
 }
 

@@ -7,8 +7,9 @@
 // does not hold the caller. Without a final event the exit code decides.
 //
 // Deadlines: each phase of the run has an allowance, and the clock starts again when a phase
-// begins (`authorize`: the wait for approval plus the last check; `callback`: fetching and
-// confirming the token). Past it the child is killed and the promise rejects with TimeoutError.
+// begins (`authorize`: the wait for approval, then the last check, confirming and keeping the
+// token; `callback`: the same once the browser came back). Past it the child is killed and the
+// promise rejects with TimeoutError.
 // An AbortSignal sends SIGINT, as Ctrl-C would, so the child still checks once more.
 
 const { spawn } = require("node:child_process");
@@ -39,7 +40,8 @@ function describe(ms) {
 /**
  * @param {string[]} args miauth's arguments, `--events` included
  * @param {object} how
- * @param {boolean} how.showStderr stderr goes to the person (the URL, the QR code) or is kept
+ * @param {boolean} how.showStderr a person is there: stdin and stderr are theirs (the URL, the
+ *   QR code); else stderr is kept for an error without an event
  * @param {number} how.startMs allowance from the start until the first phase event
  * @param {{[event: string]: number}} [how.phases] allowance from each such event on
  * @param {AbortSignal} [how.signal]
@@ -60,7 +62,8 @@ function runEvents(args, { showStderr, startMs, phases = {}, signal, onEvent }) 
       return;
     }
     const child = spawn(bin, args, {
-      stdio: ["ignore", "pipe", showStderr ? "inherit" : "pipe"],
+      // With a person there, stdin too: miauth then gives a keyring's unlock prompt time.
+      stdio: showStderr ? ["inherit", "pipe", "inherit"] : ["ignore", "pipe", "pipe"],
       windowsHide: true,
     });
     let settled = false;
