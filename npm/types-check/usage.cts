@@ -1,0 +1,20 @@
+// Typed use of the CommonJS entry, checked by `tsc` in the project that installed the package.
+import miauth = require("miauth");
+
+export async function main(): Promise<string | undefined> {
+  const bin: string = miauth.findMiauthBin();
+  try {
+    const token: string = await miauth.getToken(undefined, { login: false });
+    return `${bin} ${token.length}`;
+  } catch (e) {
+    if (e instanceof miauth.UsageError || e instanceof miauth.InterruptedError) {
+      const kind: string = e.kind;
+      const code: number | null = e.code;
+      return `${kind} ${code}`;
+    }
+    if (e instanceof miauth.LocalError && e.credentials) {
+      return e.credentials.token;
+    }
+    return undefined;
+  }
+}
