@@ -1,4 +1,5 @@
 #!/bin/sh
+# shellcheck disable=SC2089,SC2090 # the JSON lines below are data, echoed whole
 # A stand-in for the miauth binary (MIAUTH_BINARY), doing what $STANDIN says, so the tests can
 # give the launcher and the library every outcome. Markers go to $STANDIN_DIR.
 mark() { printf '%s\n' "$2" >"$STANDIN_DIR/$1"; }
