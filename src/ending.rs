@@ -121,16 +121,18 @@ impl BrowserPage {
     /// fetched. Returns at once when there is no callback server.
     ///
     /// [`Login::cancel_on`]: crate::Login::cancel_on
-    pub async fn served(mut self) {
+    pub async fn served(mut self) -> PageEnd {
         let Some(mut server) = self.server.take() else {
-            return;
+            return PageEnd::Served;
         };
+        let mut end = PageEnd::Served;
         if let Some(until) = self.late_until {
             let mut cancel = self.cancel.take();
             tokio::select! {
                 biased;
                 () = cancelled(&mut cancel) => {
                     tracing::debug!("cancelled while a browser was awaited; stopping now");
+                    end = PageEnd::Cancelled;
                 }
                 hit = server.next_hit() => {
                     if let Some(hit) = hit {
@@ -140,6 +142,7 @@ impl BrowserPage {
                 }
                 () = tokio::time::sleep_until(until) => {
                     tracing::debug!("no browser came back within the grace");
+                    end = PageEnd::NoBrowser;
                 }
             }
         }
@@ -147,7 +150,21 @@ impl BrowserPage {
             hit.respond(self.outcome.clone());
         }
         server.shutdown().await;
+        end
     }
+}
+
+/// How [`BrowserPage::served`] ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum PageEnd {
+    /// Every browser that came back was shown its page, and none was still awaited (or the
+    /// one awaited came back in time).
+    Served,
+    /// The browser awaited did not come back within [`PAGE_GRACE`].
+    NoBrowser,
+    /// The login's cancellation ended the wait for the browser.
+    Cancelled,
 }
 
 /// Completes when the cancellation does; never without one.
@@ -198,7 +215,7 @@ mod tests {
             .await
             .answer(success(), Some(start), None);
         assert_eq!(page.awaits_browser(), Some(PAGE_GRACE));
-        page.served().await;
+        assert_eq!(page.served().await, PageEnd::NoBrowser);
         assert_eq!(Instant::now() - start, PAGE_GRACE);
     }
 
@@ -212,7 +229,7 @@ mod tests {
             .await
             .answer(success(), Some(start), Some(cancel));
         assert!(page.awaits_browser().is_some());
-        page.served().await;
+        assert_eq!(page.served().await, PageEnd::Cancelled);
         assert_eq!(Instant::now() - start, Duration::ZERO);
     }
 
@@ -221,7 +238,7 @@ mod tests {
         let failed = nobody_came_back().await.answer(success(), None, None);
         assert_eq!(failed.awaits_browser(), None);
         let start = Instant::now();
-        failed.served().await;
+        assert_eq!(failed.served().await, PageEnd::Served);
         assert_eq!(Instant::now() - start, Duration::ZERO);
         let without_server = Ending {
             browsers: Vec::new(),

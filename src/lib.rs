@@ -34,7 +34,7 @@
 //! Semver covers the following, and CHANGELOG.md lists every change to them:
 //!
 //! - the items at the crate root: [`Login`] and its limits ([`DEFAULT_TIMEOUT`] and the
-//!   others), [`BrowserPage`] and [`PAGE_GRACE`], [`Credentials`], [`User`], [`Instance`],
+//!   others), [`BrowserPage`], [`PageEnd`] and [`PAGE_GRACE`], [`Credentials`], [`User`], [`Instance`],
 //!   [`Permissions`], [`AccessToken`], [`SessionId`], [`AuthorizationUrl`], [`Error`] (its
 //!   [`kind`](Error::kind), its [`hint`](Error::hint) and the [`exit`] codes), [`Progress`],
 //!   [`Observer`], [`Cancel`], [`Format`] and [`Store`];
@@ -86,7 +86,7 @@ mod wait;
 
 pub use authorize::AuthorizationUrl;
 pub use check::User;
-pub use ending::{BrowserPage, PAGE_GRACE};
+pub use ending::{BrowserPage, PAGE_GRACE, PageEnd};
 pub use error::{Error, exit};
 pub use flow::{
     Credentials, DEFAULT_POLL_INTERVAL, DEFAULT_TIMEOUT, Login, MAX_POLL_INTERVAL, MAX_TIMEOUT,

@@ -81,6 +81,9 @@ pub(super) enum Command {
     },
     /// Run a command with MISSKEY_URL and MISSKEY_TOKEN in its environment (never in its
     /// arguments); its exit code is the command's. The token is found as `token` finds it.
+    ///
+    /// After a login whose browser has not come back yet, the command starts once the browser
+    /// has its page, or 8s after the token; Ctrl-C or SIGTERM then stops without starting it.
     #[command(after_help = EXEC_EXIT_CODES)]
     Exec {
         #[command(flatten)]

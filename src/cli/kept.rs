@@ -301,7 +301,7 @@ pub(super) async fn token(
         ),
         Err(code) => code,
     };
-    start.page_served().await;
+    let _ = start.page_served().await;
     code
 }
 
@@ -317,7 +317,12 @@ pub(super) async fn exec(
     let start = Start::new(quiet, verbose, wait, &out, false);
     let resolved = resolve(&start, asked, wait, &out).await;
     // Before the command starts: on Unix miauth becomes the command, callback server and all.
-    start.page_served().await;
+    // Ctrl-C or SIGTERM then means stop: the command is not started (a token from a login was
+    // kept all the same).
+    if let Some(code) = start.page_served().await {
+        eprintln!("miauth: interrupted while the browser was awaited; the command was not started");
+        return code;
+    }
     match resolved {
         Ok((credentials, _)) => {
             let _ = start.reporter.finish(None);
@@ -491,7 +496,12 @@ pub(super) async fn logout(
                 }
                 exit::SUCCESS
             }
-            Err(e @ Error::Store { .. }) if account.kept_in == KeptIn::Keyring => {
+            // Only the keyring's own failure: `--force` cannot help when the index itself
+            // cannot be read or written.
+            Err(e)
+                if account.kept_in == KeptIn::Keyring
+                    && matches!(&e, Error::Store { what, .. } if what == "the system keyring") =>
+            {
                 eprintln!(
                     "miauth: error: {}; unlock the keyring and run again, or forget the account here anyway with `miauth logout {} -u {} --force` (its token then stays in the keyring)",
                     clean(&e.to_string()),

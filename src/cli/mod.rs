@@ -20,7 +20,7 @@ use clap::Parser;
 use miauth::browser::{Browser, NoBrowser, Showing, SystemBrowser, current_showing};
 use miauth::handle::Handle;
 use miauth::mock::{Choice, MockConfig, MockServer, Redirect, ScriptedBrowser};
-use miauth::{BrowserPage, Error, Instance, Login, Permissions, exit};
+use miauth::{BrowserPage, Error, Instance, Login, PageEnd, Permissions, exit};
 
 use args::{AppArgs, Cli, Command, InstanceArgs, OutputArgs, QuirkArg, WaitArgs};
 use deliver::Destination;
@@ -212,6 +212,8 @@ struct Start {
     browser: Arc<dyn Browser>,
     reporter: Arc<Reporter>,
     page: Mutex<Option<BrowserPage>>,
+    /// The exit code of the signal that cancelled the login (Ctrl-C, SIGTERM), once one did.
+    signal: Arc<AtomicU8>,
 }
 
 impl Start {
@@ -251,6 +253,7 @@ impl Start {
             browser,
             reporter,
             page: Mutex::new(None),
+            signal: Arc::new(AtomicU8::new(exit::INTERRUPTED)),
         }
     }
 
@@ -303,21 +306,25 @@ impl Start {
     /// Once the result is out: a browser slower than the check that found the token is still
     /// shown how the login ended, for a few seconds. The exit code stays the delivery's, even
     /// when Ctrl-C or SIGTERM ends this wait: the token was delivered, and a script must not
-    /// throw it away.
-    async fn page_served(&self) {
+    /// throw it away. `Some` carries the exit code of the signal that ended the wait, for
+    /// `exec`, which must not start its command then.
+    async fn page_served(&self) -> Option<u8> {
         let page = self
             .page
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .take();
-        let Some(page) = page else { return };
+        let page = page?;
         if let Some(left) = page.awaits_browser() {
             let secs = left.as_secs() + u64::from(left.subsec_nanos() > 0);
             self.reporter.say(&format!(
                 "The browser has not come back yet; waiting up to {secs}s to show it how the login ended (Ctrl-C skips this)."
             ));
         }
-        page.served().await;
+        match page.served().await {
+            PageEnd::Cancelled => Some(self.signal.load(Ordering::SeqCst)),
+            _ => None,
+        }
     }
 
     /// Runs the login; `Err` is the exit code of a failed login, already reported. What is
@@ -329,7 +336,7 @@ impl Start {
         wait: &WaitArgs,
         out: &OutputArgs,
     ) -> Result<miauth::Credentials, u8> {
-        let signal = Arc::new(AtomicU8::new(exit::INTERRUPTED));
+        let signal = self.signal.clone();
         let mut login = login
             .timeout(wait.timeout)
             .poll_interval(wait.poll_interval)

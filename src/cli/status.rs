@@ -95,8 +95,13 @@ pub(super) async fn status(
         Err(e) => return fail(&e),
     }
     if rows.is_empty() {
+        // Named as the user typed it, so that a suggested login means the same instance
+        // (`http://127.0.0.1:3000`, not `127.0.0.1:3000`, which would mean https).
+        let named = instance.as_deref().map(|input| {
+            miauth::Instance::parse(input).map_or_else(|_| instance_key(input), |i| i.as_argument())
+        });
         return fail(&Error::NotLoggedIn {
-            instance: wanted,
+            instance: named,
             user: None,
             reason: "no account is kept".into(),
         });

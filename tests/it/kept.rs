@@ -546,6 +546,15 @@ async fn every_hint_names_a_plain_http_instance_so_that_typing_it_back_means_tha
     assert_eq!(done.code, Some(6), "{}", done.stderr);
     typed_back(&done.stdout, &format!("`miauth login {url} --save`"));
 
+    // status of a plain-http instance of which nothing is kept: named as typed.
+    let done = home.run(&["status", "http://127.0.0.1:9"]).await;
+    assert_eq!(done.code, Some(6), "{}", done.stderr);
+    let error = error_line(&done.stderr);
+    assert!(
+        error.contains("`miauth login http://127.0.0.1:9 --save`"),
+        "{error}"
+    );
+
     // Two instances kept and none named: the one suggested is typed back as kept.
     let (_other, other_url) = miauth_mock().await;
     let login = [

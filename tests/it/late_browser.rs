@@ -119,6 +119,42 @@ async fn ctrl_c_while_a_late_browser_is_awaited_ends_with_exit_0_and_the_token_d
 }
 
 #[tokio::test]
+async fn exec_interrupted_while_a_late_browser_is_awaited_does_not_start_the_command() {
+    for (signal, code) in [("INT", 130), ("TERM", 143)] {
+        let server = mock(MockConfig::default()).await;
+        let dir = tempfile::tempdir().unwrap();
+        let marker = dir.path().join("started");
+        let script = format!("touch '{}'", marker.display());
+        let mut run = spawn_miauth(&[
+            "exec",
+            server.base_url(),
+            "--login",
+            "--no-browser",
+            "--poll-interval",
+            "1s",
+            "--timeout",
+            "1m",
+            "--",
+            "sh",
+            "-c",
+            &script,
+        ]);
+        let url = run.authorization_url().await;
+        server.approve(&session_of(&url)).unwrap();
+        run.wait_for_line("The browser has not come back yet").await;
+        run.signal(signal);
+        let done = run.finish().await;
+        assert_eq!(done.code, Some(code), "SIG{signal}: {}", done.stderr);
+        assert!(
+            done.stderr.contains("the command was not started"),
+            "SIG{signal}: {}",
+            done.stderr
+        );
+        assert!(!marker.exists(), "SIG{signal}: the command ran");
+    }
+}
+
+#[tokio::test]
 async fn the_library_login_keeps_the_page_for_a_browser_slower_than_the_check() {
     let server = mock(browser_late_by(Duration::from_secs(2))).await;
     let browser = Arc::new(ScriptedBrowser::new(Choice::Accept));
