@@ -104,13 +104,21 @@ async def _run(
         raise
     finally:
         # As when on_event raised: interrupted first, so a token being fetched is not lost.
-        if process.returncode is None and not run.interrupted:
+        # Once the token is in hand, miauth is left to end by itself (below).
+        if process.returncode is None and not run.interrupted and not run.delivered:
             run.interrupt(process)
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(process.wait(), _binary.LAST_CHECK_SECS)
-        if process.returncode is None:
+        if process.returncode is None and run.delivered:
+            # miauth may still be showing a late browser its page for a few seconds; the token
+            # is in hand, so it is reaped in the background (a cancellation now cannot lose it).
+            passed_on = stderr if quiet and not stderr.cancelled() else None
+            _reaping.add(asyncio.ensure_future(_reap(process, run, passed_on)))
+        elif process.returncode is None:
             process.kill()
             await process.wait()
+    if run.delivered and process.returncode is None:
+        return run.outcome(0)
     # The pipe closes with the process (a grandchild holding it cannot stall this).
     try:
         run.stderr = await asyncio.wait_for(stderr, _binary.LAST_CHECK_SECS)
@@ -120,6 +128,38 @@ async def _run(
     if quiet and run.stderr:
         sys.stderr.write(run.stderr.decode("utf-8", "replace"))
     return credentials
+
+
+#: Background waits for a miauth that has delivered its token, kept until they end.
+_reaping: set[asyncio.Future[None]] = set()
+
+
+async def _reap(
+    process: asyncio.subprocess.Process, run: Run, stderr: asyncio.Future[bytes] | None
+) -> None:
+    """Wait for a miauth that has delivered its token to end, and pass on its warnings.
+
+    When the event loop ends first (the end of `asyncio.run`), miauth is interrupted, which
+    ends its wait for a late browser at once, and reaped while the loop still runs.
+    """
+    try:
+        try:
+            await process.wait()
+        except asyncio.CancelledError:
+            run.interrupt(process)
+            try:
+                await asyncio.wait_for(process.wait(), _binary.LAST_CHECK_SECS)
+            except asyncio.TimeoutError:
+                process.kill()
+                await process.wait()
+            raise
+        if stderr is not None:
+            text = await stderr
+            if text:
+                sys.stderr.write(text.decode("utf-8", "replace"))
+    finally:
+        for future in [f for f in _reaping if f.done()]:
+            _reaping.discard(future)
 
 
 async def _last_check(
@@ -146,6 +186,8 @@ async def _follow(process: asyncio.subprocess.Process, run: Run, on_event: OnEve
             result = on_event(event)
             if inspect.isawaitable(result):
                 await result
+        if run.delivered:
+            return  # the result is in hand; what miauth does after it is not waited for
     await process.wait()
 
 

@@ -19,8 +19,10 @@ from typing import Any
 
 from ._errors import MiAuthNotFound
 
-#: How long miauth may take to end once interrupted: its last check has 5 s.
-LAST_CHECK_SECS = 8.0
+#: How long miauth may take to end once interrupted: its last check has 5 s, then keeping a
+#: token it found may wait for a keyring's unlock prompt (60 s on a terminal). Killing it
+#: sooner could lose a token the instance has handed out; miauth ends by itself before this.
+LAST_CHECK_SECS = 75.0
 
 
 def _exe_name() -> str:

@@ -195,6 +195,15 @@ class Run:
         if self.final is None and event.name in ("success", "error"):
             self.final = event
 
+    @property
+    def delivered(self) -> bool:
+        """Whether miauth has handed over the token (its `success` event).
+
+        It may go on for a few seconds after that, showing a late browser how the login ended;
+        the caller has its result and need not wait for that.
+        """
+        return self.final is not None and self.final.name == "success"
+
     def outcome(self, returncode: int) -> Credentials:
         """The credentials of a successful run, or the exception its end calls for.
 

@@ -160,7 +160,16 @@ def _run(args: list[str], deadline: float, *, on_event: OnEvent | None, quiet: b
             if run.final is None or run.final.name != "success":
                 raise
     finally:
-        _end(process, run)
+        if run.delivered and process.poll() is None:
+            # The token is in hand; miauth may still be showing a late browser its page (a
+            # few seconds) and ends by itself: reaped in the background, never interrupted.
+            threading.Thread(
+                target=_reap, args=(process, stderr_reader, stderr_chunks), daemon=True
+            ).start()
+        else:
+            _end(process, run)
+    if run.delivered and process.returncode is None:
+        return run.outcome(0)
     if stderr_reader is not None:
         stderr_reader.join(_binary.LAST_CHECK_SECS)
         run.stderr = b"".join(stderr_chunks)
@@ -169,6 +178,21 @@ def _run(args: list[str], deadline: float, *, on_event: OnEvent | None, quiet: b
         # Warnings (where the token is kept, a keyring fallback) still reach the person.
         sys.stderr.write(run.stderr.decode("utf-8", "replace"))
     return credentials
+
+
+def _reap(
+    process: subprocess.Popen[bytes],
+    stderr_reader: threading.Thread | None,
+    stderr_chunks: list[bytes],
+) -> None:
+    """Wait for a miauth that has delivered its token to end, and pass on its warnings."""
+    process.wait()
+    if process.stdout is not None:
+        process.stdout.close()
+    if stderr_reader is not None:
+        stderr_reader.join()
+        if stderr_chunks and stderr_chunks[0]:
+            sys.stderr.write(stderr_chunks[0].decode("utf-8", "replace"))
 
 
 def _follow(
@@ -201,6 +225,8 @@ def _follow(
         run.take(event)
         if on_event is not None:
             on_event(event)
+        if run.delivered:
+            return  # the result is in hand; what miauth does after it is not waited for
     limit = stopping_at if stopping_at is not None else ends_at
     try:
         process.wait(max(0.0, limit - time.monotonic()))

@@ -151,24 +151,56 @@ def test_get_token_never_logs_in_unless_asked(stand_in, argv):
     assert argv() == ["token", "--events", "--no-login", "--", "misskey.example"]
 
 
+def _within(seconds: float, action):
+    """Run `action` (which may block on a FIFO) in a thread; fail if it has not ended in time."""
+    import threading
+
+    result = []
+    thread = threading.Thread(target=lambda: result.append(action()), daemon=True)
+    thread.start()
+    thread.join(seconds)
+    assert not thread.is_alive(), f"still blocked after {seconds} s"
+    return result[0]
+
+
+# After `success`, miauth may go on for a few seconds, showing a late browser how the login
+# ended. The stand-in plays that: it waits for a "browser" (a FIFO the test writes to), answers
+# it through another FIFO, and on an interrupt records it and ends, as miauth does.
+LATE_BROWSER = (
+    "signal.signal(signal.SIGINT, lambda *_: (marker('interrupted'), os._exit(0)))\n"
+    + SUCCESS
+    + "(here / 'browser').read_bytes()\n"
+    "(here / 'served').write_bytes(b'served')\n"
+    "sys.exit(0)\n"
+)
+
+
 @unix_only
-def test_a_process_that_ends_a_while_after_success_still_delivers(stand_in):
-    # As miauth does while it still serves a late browser its page: here it ends once the
-    # "browser" (a FIFO the test writes to when it sees the success) has come.
-    folder = stand_in(
-        SUCCESS + "(here / 'browser').read_bytes()\nmarker('page-served')\nsys.exit(0)\n"
-    )
+def test_login_returns_the_token_while_miauth_still_serves_a_late_browser(stand_in):
+    folder = stand_in(LATE_BROWSER)
+    os.mkfifo(folder / "browser")
+    os.mkfifo(folder / "served")
+    assert miauth_cli.login("x").token == TOKEN
+    # miauth is still running, neither interrupted nor stopped: it takes the browser's request.
+    _within(30, lambda: (folder / "browser").write_bytes(b"GET /cb"))
+    assert _within(30, lambda: (folder / "served").read_bytes()) == b"served"
+    assert not (folder / "interrupted").exists()
 
-    def browser_comes_late(event):
-        if event["event"] == "success":
-            (folder / "browser").write_bytes(b"GET /cb")
 
-    for run in (miauth_cli.login, lambda *a, **k: asyncio.run(miauth_cli.alogin(*a, **k))):
-        os.mkfifo(folder / "browser")
-        assert run("x", on_event=browser_comes_late).token == TOKEN
-        assert (folder / "page-served").exists()
-        (folder / "browser").unlink()
-        (folder / "page-served").unlink()
+@unix_only
+def test_alogin_returns_the_token_without_interrupting_miauth_after_success(stand_in):
+    folder = stand_in(LATE_BROWSER)
+    os.mkfifo(folder / "browser")
+    os.mkfifo(folder / "served")
+
+    async def main():
+        credentials = await miauth_cli.alogin("x")
+        # Returned while miauth still waits for its browser, and a cancellation from now on
+        # cannot take the token back.
+        assert not (folder / "interrupted").exists()
+        return credentials
+
+    assert asyncio.run(main()).token == TOKEN
 
 
 def test_a_token_that_arrived_but_could_not_be_kept_is_on_the_error(stand_in):
@@ -353,8 +385,10 @@ def test_a_token_delivered_when_the_deadline_interrupts_is_returned(stand_in):
 
 
 @unix_only
-def test_a_miauth_that_ignores_the_interrupt_is_stopped_after_the_last_check(stand_in):
+def test_a_miauth_that_ignores_the_interrupt_is_stopped_after_the_last_check(stand_in, monkeypatch):
     stand_in("signal.signal(signal.SIGINT, signal.SIG_IGN)\nthreading.Event().wait()\n")
+    # Not the 75 s a real miauth is allowed for its last check and a keyring prompt.
+    monkeypatch.setattr(miauth_cli._binary, "LAST_CHECK_SECS", 2.0)
 
     with pytest.raises(MiAuthTimeout):
         miauth_cli.get_token("x", timeout=1)
