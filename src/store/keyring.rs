@@ -42,7 +42,6 @@ pub(crate) fn service(instance: &str) -> String {
 /// (`backends/Windows.py`) looks a password up under the target `SERVICE` and then, when that
 /// is missing or belongs to another user, under `USER@SERVICE`; keyring-core's default would be
 /// `USER.SERVICE`, which nothing else reads.
-#[cfg_attr(not(target_os = "windows"), allow(dead_code))]
 pub(crate) fn windows_target(service: &str, user: &str) -> String {
     format!("{user}@{service}")
 }

@@ -148,7 +148,7 @@ impl LeftInKeyring {
 fn removal_command(os: &str, service: &str, user: &str) -> String {
     match os {
         "macos" => format!("security delete-generic-password -s {service} -a {user}"),
-        "windows" => format!("cmdkey /delete:{user}@{service}"),
+        "windows" => format!("cmdkey /delete:{}", keyring::windows_target(service, user)),
         _ => format!("secret-tool clear service {service} username {user}"),
     }
 }
