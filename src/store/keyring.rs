@@ -49,9 +49,12 @@ pub(crate) fn windows_target(service: &str, user: &str) -> String {
 impl Keyring {
     /// Stores `secret` for `instance` and `user`, replacing an older one.
     pub async fn set(&self, instance: &str, user: &str, secret: &str) -> Result<(), Failure> {
-        let secret = secret.to_owned();
-        self.call(instance, user, move |entry| entry.set_password(&secret))
-            .await
+        let (secret, username) = (secret.to_owned(), user.to_owned());
+        self.call(instance, user, move |entry| {
+            entry.set_password(&secret)?;
+            record_user(entry, &username)
+        })
+        .await
     }
 
     /// The secret for `instance` and `user`, `None` when there is no such entry.
@@ -135,6 +138,18 @@ fn entry(store: &Arc<CredentialStore>, service: &str, user: &str) -> keyring_cor
     let target = windows_target(service, user);
     let modifiers = std::collections::HashMap::from([("target", target.as_str())]);
     Entry::new_in_store_with_modifiers(store, service, user, &modifiers)
+}
+
+/// Records the account's username in the credential: on Windows, one made under an explicit
+/// target name has none of its own (Credential Manager would show an empty user name).
+#[cfg(target_os = "windows")]
+fn record_user(entry: &Entry, user: &str) -> keyring_core::Result<()> {
+    entry.update_attributes(&std::collections::HashMap::from([("username", user)]))
+}
+
+#[cfg(not(target_os = "windows"))]
+fn record_user(_entry: &Entry, _user: &str) -> keyring_core::Result<()> {
+    Ok(())
 }
 
 /// Whether failing to open the platform's store means no keyring service exists here at all
