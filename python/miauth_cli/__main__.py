@@ -8,6 +8,7 @@ for miauth's last check and exits with its code.
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 
@@ -25,6 +26,9 @@ def main() -> int:
     try:
         if sys.platform != "win32":
             os.execv(binary, [binary, *sys.argv[1:]])
+        if sys.platform == "win32":
+            # Ctrl-Break reaches miauth too, which makes its last check; this process waits.
+            signal.signal(signal.SIGBREAK, signal.SIG_IGN)
         process = subprocess.Popen([binary, *sys.argv[1:]])
     except OSError as e:
         sys.stderr.write(

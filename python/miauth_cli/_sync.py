@@ -212,7 +212,7 @@ def _follow(
     while True:
         limit = stopping_at if stopping_at is not None else ends_at
         try:
-            event = events.get(timeout=max(0.0, limit - time.monotonic()))
+            event = _next_event(events, limit)
         except queue.Empty:
             if stopping_at is not None:
                 return  # it did not end in time; `_end` stops it
@@ -236,6 +236,22 @@ def _follow(
             run.interrupt(process)
             with contextlib.suppress(subprocess.TimeoutExpired):
                 process.wait(_binary.LAST_CHECK_SECS)
+
+
+def _next_event(events: queue.Queue[Event | None], limit: float) -> Event | None:
+    """The next event, or `queue.Empty` once the clock passes `limit`.
+
+    Waited for in short slices: a long wait on a queue cannot be interrupted by Ctrl-C on
+    Windows (before Python 3.14), and a limit however far (an infinite timeout) stays valid.
+    """
+    while True:
+        left = limit - time.monotonic()
+        if left <= 0:
+            return events.get_nowait()
+        try:
+            return events.get(timeout=min(left, 0.25))
+        except queue.Empty:
+            continue
 
 
 def _read_events(stdout: IO[bytes], events: queue.Queue[Event | None]) -> None:

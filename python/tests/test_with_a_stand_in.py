@@ -436,3 +436,11 @@ def test_an_error_in_on_event_interrupts_miauth_before_it_is_stopped(stand_in):
     with pytest.raises(RuntimeError):
         asyncio.run(miauth_cli.alogin("x", on_event=broken))
     assert (folder / "interrupted").exists()
+
+
+def test_an_infinite_timeout_is_left_for_miauth_to_judge(stand_in):
+    # miauth refuses `--timeout=inf` as a usage error; the wrapper's own deadline copes with it.
+    stand_in("emit(event='error', code=2, kind='usage', message='m', hint=None)\nsys.exit(2)\n")
+
+    with pytest.raises(UsageError):
+        miauth_cli.login("x", timeout=float("inf"))

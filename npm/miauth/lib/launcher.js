@@ -10,7 +10,9 @@ const { spawn } = require("node:child_process");
 const os = require("node:os");
 const { findMiauthBin } = require("./binary.js");
 
-const PASSED_ON = ["SIGINT", "SIGTERM", "SIGHUP"];
+// On Windows, Ctrl-Break (SIGBREAK) reaches both processes too; without a handler Node would
+// end at once and lose the child's exit code, so it is listened for (and left to the child).
+const PASSED_ON = ["SIGINT", "SIGTERM", "SIGHUP", ...(process.platform === "win32" ? ["SIGBREAK"] : [])];
 
 function fail(message, code) {
   process.stderr.write(`miauth: error: ${message}\n`);
