@@ -71,7 +71,8 @@ impl Ending {
 /// the token came first (found by the check that runs beside the callback, or by the last
 /// check), the browser may still be on its way: [`BrowserPage::served`] keeps the callback
 /// server answering it for up to [`PAGE_GRACE`] after the token arrived. Dropping this value
-/// instead stops the callback server at once.
+/// instead stops the callback server at once: a browser still on its way finds nothing, and
+/// one already back may not get to load its final page.
 #[must_use = "dropping it stops the callback server at once; await `served` to let a late browser see its page"]
 pub struct BrowserPage {
     server: Option<CallbackServer>,

@@ -134,8 +134,9 @@ pub enum Redirect {
     AtOnce,
     /// This long after the token was created, whatever the client does meanwhile.
     After(Duration),
-    /// Once a check has fetched the token, and then this long after: the check always comes
-    /// first, however busy the machine, and the browser is late by this much.
+    /// Once a check has fetched the token (waiting at most two minutes for one), and then this
+    /// long after: the check always comes first, however busy the machine, and the browser is
+    /// late by this much.
     AfterFetched(Duration),
 }
 

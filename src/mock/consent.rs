@@ -11,6 +11,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+/// With [`Redirect::AfterFetched`], how long the browser is held at most waiting for a check.
+const FETCH_WAIT_LIMIT: Duration = Duration::from_secs(120);
+
 use askama::Template;
 use axum::Form;
 use axum::extract::{Path, RawQuery, State};
@@ -201,9 +204,10 @@ async fn redirect_delay(state: &MockState, session: &str, created: bool) {
         Redirect::After(delay) => delay,
         Redirect::AfterFetched(delay) => {
             if created {
-                state
-                    .wait_until(|records| MockState::fetched(records, session))
-                    .await;
+                // Bounded, like a real page that gives up: a client that never checks does
+                // not hold the browser's request open for ever.
+                let fetched = state.wait_until(|records| MockState::fetched(records, session));
+                let _ = tokio::time::timeout(FETCH_WAIT_LIMIT, fetched).await;
             }
             delay
         }
