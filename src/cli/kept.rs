@@ -487,13 +487,7 @@ pub(super) async fn logout(
         };
         return match store.remove(instance, user).await {
             Ok(account) => {
-                if !quiet {
-                    eprintln!(
-                        "Forgot {} here. The token still works until you delete the app at {}/settings/apps.",
-                        clean(&account.handle()),
-                        clean(&account.url)
-                    );
-                }
+                say_forgotten(quiet, &account);
                 exit::SUCCESS
             }
             // Only the keyring's own failure: `--force` cannot help when the index itself
@@ -530,19 +524,22 @@ pub(super) async fn logout(
                         eprintln!("Forgot {} here.", clean(&account.handle()));
                     }
                 }
-                None => {
-                    if !quiet {
-                        eprintln!(
-                            "Forgot {} here. The token still works until you delete the app at {}/settings/apps.",
-                            clean(&account.handle()),
-                            clean(&account.url)
-                        );
-                    }
-                }
+                None => say_forgotten(quiet, account),
             }
             exit::SUCCESS
         }
         Err(e) => fail(&e),
+    }
+}
+
+/// What `logout` says once an account and its token are forgotten here.
+fn say_forgotten(quiet: bool, account: &Account) {
+    if !quiet {
+        eprintln!(
+            "Forgot {} here. The token still works until you delete the app at {}/settings/apps.",
+            clean(&account.handle()),
+            clean(&account.url)
+        );
     }
 }
 
