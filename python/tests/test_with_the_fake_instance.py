@@ -173,3 +173,11 @@ def test_errors_are_one_line_naming_the_input_and_the_next_step(mock):
     assert "\n" not in text
     assert "127.0.0.1:1" in text
     assert text.endswith(caught.value.hint)
+
+
+def test_get_token_of_a_url_with_a_path_is_a_usage_error(isolated):
+    with pytest.raises(UsageError) as caught:
+        miauth_cli.get_token("https://misskey.io/path")
+
+    assert caught.value.code == 2
+    assert caught.value.kind == "invalid_instance"

@@ -52,6 +52,12 @@ pub(super) async fn status(
     args: &StoreArgs,
     instance_args: &InstanceArgs,
 ) -> u8 {
+    if let Some(input) = instance.as_deref()
+        && miauth::handle::Handle::parse(input).is_none()
+        && let Err(e) = miauth::Instance::parse(input)
+    {
+        return fail(&e);
+    }
     let store = match open_store(args) {
         Ok(store) => store,
         Err(e) => return fail(&e),

@@ -103,6 +103,10 @@ pub(super) fn choose(
             reason: "no such account is kept".into(),
         });
     }
+    if let Some(input) = instance {
+        // Not an instance at all (a path, a typo): a usage error naming it, not "not logged in".
+        Instance::parse(input)?;
+    }
     let user = user.map(|u| u.trim_start_matches('@'));
     let instance_input = instance;
     let instance = match instance {

@@ -1023,3 +1023,26 @@ async fn a_keyring_that_never_answers_is_an_error_after_the_timeout_never_a_fall
         assert!(!home.file("tokens.json").exists(), "{store}");
     }
 }
+
+#[tokio::test]
+async fn an_argument_that_is_no_instance_is_a_usage_error_for_every_verb_of_kept_tokens() {
+    let home = Home::new();
+    let bad = "https://misskey.io/path";
+    for args in [
+        vec!["token", bad],
+        vec!["token", bad, "--events"],
+        vec!["exec", bad, "--", "true"],
+        vec!["status", bad],
+        vec!["logout", bad],
+        vec!["switch", bad, "alice"],
+    ] {
+        let done = home.run(&args).await;
+        assert_eq!(done.code, Some(2), "{args:?}: {}", done.stderr);
+        let error = error_line(&done.stderr);
+        assert!(
+            error.contains("invalid instance \"https://misskey.io/path\""),
+            "{args:?}: {error}"
+        );
+        assert!(!error.contains("miauth login"), "{args:?}: {error}");
+    }
+}
