@@ -191,16 +191,7 @@ async fn find(
             permissions: Permissions::kept(Vec::new()),
             verified: false,
         };
-        if check
-            && ping(
-                &credentials.instance,
-                &credentials.token,
-                roots,
-                PING_TIMEOUT,
-            )
-            .await?
-                == Liveness::Revoked
-        {
+        if check && revoked(&credentials, roots).await? {
             return Ok(Found::Missing {
                 why: Error::TokenRevoked {
                     account: "MISSKEY_TOKEN".into(),
@@ -249,22 +240,25 @@ async fn find(
         Err(e) => return Err(e),
     };
     let credentials = credentials_of(&account, token)?;
-    if check
-        && ping(
-            &credentials.instance,
-            &credentials.token,
-            roots,
-            PING_TIMEOUT,
-        )
-        .await?
-            == Liveness::Revoked
-    {
+    if check && revoked(&credentials, roots).await? {
         return Ok(missing_for(Error::TokenRevoked {
             account: account.handle(),
             instance: account.instance_argument(),
         }));
     }
     Ok(Found::Usable(credentials))
+}
+
+/// Whether the instance says the token was revoked (`--check`); any other answer is not.
+async fn revoked(credentials: &Credentials, roots: &[reqwest::Certificate]) -> Result<bool, Error> {
+    let liveness = ping(
+        &credentials.instance,
+        &credentials.token,
+        roots,
+        PING_TIMEOUT,
+    )
+    .await?;
+    Ok(liveness == Liveness::Revoked)
 }
 
 /// Whether `token` still works on `instance`, asked with one request of at most `timeout`.
