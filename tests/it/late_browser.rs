@@ -8,7 +8,15 @@ use std::time::Duration;
 use miauth::browser::Browser;
 use miauth::mock::{Choice, MockConfig, Redirect, ScriptedBrowser};
 
-use crate::support::{http, login_to, mock, query_param, session_of, spawn_miauth};
+use crate::support::{Running, http, login_to, mock, query_param, session_of, spawn_miauth};
+
+/// `miauth HEAD… TAIL…` opening no browser, with a callback server beside which the check runs
+/// every 3 × 1 s, so that it finds an approval before a late browser comes back.
+fn spawn_polling(head: &[&str], tail: &[&str]) -> Running {
+    let waiting = ["--no-browser", "--poll-interval", "1s", "--timeout", "1m"];
+    let args: Vec<&str> = [head, &waiting, tail].concat();
+    spawn_miauth(&args)
+}
 
 /// The fake sends the browser back only once a check has fetched the token, and `late` after
 /// that: the check always wins, however busy the machine.
@@ -23,15 +31,7 @@ fn browser_late_by(late: Duration) -> MockConfig {
 async fn a_browser_back_5s_after_the_token_gets_the_success_page_and_the_process_then_ends() {
     let server = mock(browser_late_by(Duration::from_secs(5))).await;
     // Beside the callback the check runs every 3 × 1 s, so it finds the approval first.
-    let mut run = spawn_miauth(&[
-        "login",
-        server.base_url(),
-        "--no-browser",
-        "--poll-interval",
-        "1s",
-        "--timeout",
-        "1m",
-    ]);
+    let mut run = spawn_polling(&["login", server.base_url()], &[]);
     let url = run.authorization_url().await;
     let browser = ScriptedBrowser::new(Choice::Accept);
     browser.open(&url).unwrap();
@@ -61,15 +61,7 @@ async fn a_browser_back_5s_after_the_token_gets_the_success_page_and_the_process
 #[tokio::test]
 async fn without_a_browser_the_callback_stays_up_after_the_token_then_the_process_ends() {
     let server = mock(MockConfig::default()).await;
-    let mut run = spawn_miauth(&[
-        "login",
-        server.base_url(),
-        "--no-browser",
-        "--poll-interval",
-        "1s",
-        "--timeout",
-        "1m",
-    ]);
+    let mut run = spawn_polling(&["login", server.base_url()], &[]);
     let url = run.authorization_url().await;
     // Approved on another device: no browser ever comes back here.
     let token = server.approve(&session_of(&url)).unwrap();
@@ -98,15 +90,7 @@ async fn without_a_browser_the_callback_stays_up_after_the_token_then_the_proces
 async fn ctrl_c_while_a_late_browser_is_awaited_ends_with_exit_0_and_the_token_delivered() {
     for signal in ["INT", "TERM"] {
         let server = mock(MockConfig::default()).await;
-        let mut run = spawn_miauth(&[
-            "login",
-            server.base_url(),
-            "--no-browser",
-            "--poll-interval",
-            "1s",
-            "--timeout",
-            "1m",
-        ]);
+        let mut run = spawn_polling(&["login", server.base_url()], &[]);
         let url = run.authorization_url().await;
         let token = server.approve(&session_of(&url)).unwrap();
         run.wait_for_line("The browser has not come back yet").await;
@@ -125,20 +109,10 @@ async fn exec_interrupted_while_a_late_browser_is_awaited_does_not_start_the_com
         let dir = tempfile::tempdir().unwrap();
         let marker = dir.path().join("started");
         let script = format!("touch '{}'", marker.display());
-        let mut run = spawn_miauth(&[
-            "exec",
-            server.base_url(),
-            "--login",
-            "--no-browser",
-            "--poll-interval",
-            "1s",
-            "--timeout",
-            "1m",
-            "--",
-            "sh",
-            "-c",
-            &script,
-        ]);
+        let mut run = spawn_polling(
+            &["exec", server.base_url(), "--login"],
+            &["--", "sh", "-c", &script],
+        );
         let url = run.authorization_url().await;
         server.approve(&session_of(&url)).unwrap();
         run.wait_for_line("The browser has not come back yet").await;
