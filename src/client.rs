@@ -49,9 +49,17 @@ impl InstanceClient {
         if !extra_roots.is_empty() {
             builder = builder.tls_certs_merge(extra_roots.iter().cloned());
         }
-        let http = builder
-            .build()
-            .map_err(|e| Error::Internal(format!("cannot set up the HTTP client: {e}")))?;
+        // The cause is what tells a platform's refusal apart (on Windows the extra roots go to
+        // a certificate chain engine of the system's, which may refuse them).
+        let http = builder.build().map_err(|e| {
+            let cause = describe(&e);
+            let failure = if cause == e.to_string() {
+                cause
+            } else {
+                format!("{e}: {cause}")
+            };
+            Error::Internal(format!("cannot set up the HTTP client: {failure}"))
+        })?;
         Ok(InstanceClient {
             http,
             instance: instance.clone(),

@@ -194,13 +194,21 @@ async fn readable(
 }
 
 /// Whether the token still works, as the instance says within `deadline`.
+///
+/// Two timers end a ping that takes too long: the request's own timeout and the one around it
+/// (which also bounds setting up the client). They are of the same length and either may fire
+/// first (under Wine the request's usually does), so any failure once the deadline has passed
+/// is reported as the deadline, never as whichever error the request happened to end with.
 async fn ask(
     instance: &Instance,
     token: &AccessToken,
     roots: &[reqwest::Certificate],
     deadline: Duration,
 ) -> (State, Option<String>) {
-    match tokio::time::timeout(deadline, ping(instance, token, roots, deadline)).await {
+    let started = tokio::time::Instant::now();
+    let answer = tokio::time::timeout(deadline, ping(instance, token, roots, deadline)).await;
+    let past_deadline = started.elapsed() >= deadline;
+    match answer {
         Ok(Ok(Liveness::Works)) => (State::Works, None),
         Ok(Ok(Liveness::Revoked)) => (
             State::Revoked,
@@ -209,8 +217,12 @@ async fn ask(
                 instance.as_argument()
             )),
         ),
-        Ok(Err(e)) => (State::Unreachable, Some(e.to_string())),
-        Err(_) => (
+        // A request that failed for want of an answer once the deadline had passed timed out,
+        // whichever timer ended it.
+        Ok(Err(e)) if !(past_deadline && matches!(e, Error::Unreachable { .. })) => {
+            (State::Unreachable, Some(e.to_string()))
+        }
+        Ok(Err(_)) | Err(_) => (
             State::Unreachable,
             Some(format!(
                 "{instance} did not answer within {}",
