@@ -9,7 +9,7 @@ use miauth::mock::{Choice, MockConfig, MockServer};
 use miauth::store::StoreChoice;
 use miauth::{AccessToken, Credentials, Instance, Permissions, Store, User};
 
-use crate::support::{Finished, Running, approve_in_browser, mock, spawn_miauth_with};
+use crate::support::{Finished, Running, SHELL, approve_in_browser, mock, spawn_miauth_with};
 
 /// A configuration directory of its own, and the environment that points `miauth` at it.
 struct Home {
@@ -159,8 +159,16 @@ async fn with_nothing_kept_and_no_terminal_token_and_exec_exit_6_without_a_login
     let runs: [&[&str]; 4] = [
         &["token", host(&server)],
         &["token", host(&server), "--no-login"],
-        &["exec", host(&server), "--", "true"],
-        &["exec", host(&server), "--no-login", "--", "true"],
+        &["exec", host(&server), "--", SHELL[0], SHELL[1], "exit 0"],
+        &[
+            "exec",
+            host(&server),
+            "--no-login",
+            "--",
+            SHELL[0],
+            SHELL[1],
+            "exit 0",
+        ],
     ];
     for args in runs {
         let done = home.run(args).await;
@@ -728,7 +736,7 @@ async fn exec_exits_with_the_command_s_code_and_127_when_there_is_none() {
     home.login_save(&server, &[]).await;
 
     let done = home
-        .run(&["exec", host(&server), "--", "sh", "-c", "exit 7"])
+        .run(&["exec", host(&server), "--", SHELL[0], SHELL[1], "exit 7"])
         .await;
     assert_eq!(done.code, Some(7), "{}", done.stderr);
 
@@ -819,7 +827,7 @@ async fn with_vv_no_verb_shows_the_token_on_stderr() {
         &["-vv", "token", h, "--check"],
         &["-vv", "status"],
         &["-vv", "status", "--format", "json"],
-        &["-vv", "exec", h, "--", "true"],
+        &["-vv", "exec", h, "--", SHELL[0], SHELL[1], "exit 0"],
         &["-vv", "logout", h],
         &["-vv", "logout", h, "-u", "bob"],
     ];
@@ -898,12 +906,14 @@ async fn two_logins_saving_at_once_keep_both_accounts() {
 }
 
 /// A session bus that accepts connections and never says a word.
+#[cfg(unix)]
 struct SilentBus {
     address: String,
     _dir: tempfile::TempDir,
     task: tokio::task::JoinHandle<()>,
 }
 
+#[cfg(unix)]
 impl SilentBus {
     fn start() -> SilentBus {
         let dir = tempfile::tempdir().unwrap();
@@ -923,6 +933,7 @@ impl SilentBus {
     }
 }
 
+#[cfg(unix)]
 impl Drop for SilentBus {
     fn drop(&mut self) {
         self.task.abort();
@@ -1031,7 +1042,7 @@ async fn an_argument_that_is_no_instance_is_a_usage_error_for_every_verb_of_kept
     for args in [
         vec!["token", bad],
         vec!["token", bad, "--events"],
-        vec!["exec", bad, "--", "true"],
+        vec!["exec", bad, "--", SHELL[0], SHELL[1], "exit 0"],
         vec!["status", bad],
         vec!["logout", bad],
         vec!["switch", bad, "alice"],

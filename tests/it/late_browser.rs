@@ -102,6 +102,7 @@ async fn ctrl_c_while_a_late_browser_is_awaited_ends_with_exit_0_and_the_token_d
     }
 }
 
+#[cfg(unix)]
 #[tokio::test]
 async fn exec_interrupted_while_a_late_browser_is_awaited_does_not_start_the_command() {
     for (signal, code) in [("INT", 130), ("TERM", 143)] {

@@ -188,6 +188,13 @@ pub fn spawn_miauth(args: &[&str]) -> Running {
 /// reaches the keyring of the user running them.
 pub const NO_BUS: &str = "unix:path=/nonexistent/miauth-test-bus";
 
+/// A shell that runs a script of one `exit N` (or `echo`) the same way on every system, for
+/// `miauth exec -- SHELL[0] SHELL[1] SCRIPT`: `sh -c` on Unix, `cmd /C` on Windows.
+#[cfg(unix)]
+pub const SHELL: [&str; 2] = ["sh", "-c"];
+#[cfg(windows)]
+pub const SHELL: [&str; 2] = ["cmd", "/C"];
+
 /// Starts the `miauth` binary with `args` and extra environment variables, applied last (so
 /// they win). The process never sees the user's keyring, configuration or Misskey variables:
 /// its session bus leads nowhere and its configuration directory is a fresh temporary one. It
