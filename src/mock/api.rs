@@ -16,7 +16,7 @@ use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
-use super::{CheckFault, MockState, TokenCheck};
+use super::{CheckFault, MockState, TokenCheck, firefish};
 
 /// Misskey's own check: a longer session never matches the route.
 const MAX_SESSION: usize = 100;
@@ -39,7 +39,11 @@ fn api_json(status: StatusCode, body: Value) -> Response {
         .into_response()
 }
 
-fn unknown_endpoint() -> Response {
+/// An endpoint the API does not have (or not for that method).
+fn unknown_endpoint(state: &MockState) -> Response {
+    if state.config.quirks.firefish_api {
+        return firefish::internal_server_error();
+    }
     api_json(
         StatusCode::NOT_FOUND,
         json!({"error": {
@@ -51,8 +55,9 @@ fn unknown_endpoint() -> Response {
     )
 }
 
-/// Fastify's body parsing: what a request body must look like to reach the handler.
-fn body_problem(headers: &HeaderMap, body: &Bytes) -> Option<Response> {
+/// The body parsing of the server played (Fastify's, or Firefish's Koa): what a request body
+/// must look like to reach the handler.
+fn body_problem(state: &MockState, headers: &HeaderMap, body: &Bytes) -> Option<Response> {
     let content_type = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -63,6 +68,10 @@ fn body_problem(headers: &HeaderMap, body: &Bytes) -> Option<Response> {
                 .trim()
                 .to_ascii_lowercase()
         });
+    if state.config.quirks.firefish_api {
+        // An empty JSON body is taken as `{}`; plain text is refused.
+        return (content_type.as_deref() == Some("text/plain")).then(firefish::bad_request);
+    }
     match content_type.as_deref() {
         None | Some("text/plain") => None,
         Some("application/json") if body.is_empty() => Some(api_json(
@@ -110,9 +119,17 @@ async fn refused(
         return Some(not_found().await);
     }
     if method != Method::POST {
-        return Some(unknown_endpoint());
+        return Some(unknown_endpoint(state));
     }
-    body_problem(headers, body)
+    body_problem(state, headers, body)
+}
+
+/// A path under `/api/` that is no endpoint.
+pub(super) async fn unknown(State(state): State<Arc<MockState>>) -> Response {
+    if !state.config.misskey_api {
+        return not_found().await;
+    }
+    unknown_endpoint(&state)
 }
 
 /// `POST /api/miauth/{session}/check`.
@@ -127,9 +144,9 @@ pub(super) async fn check(
         return not_found().await;
     }
     if !state.config.miauth {
-        return unknown_endpoint();
+        return unknown_endpoint(&state);
     }
-    if session.chars().count() > MAX_SESSION {
+    if session.chars().count() > MAX_SESSION && !state.config.quirks.firefish_api {
         return api_json(
             StatusCode::NOT_FOUND,
             json!({
@@ -140,9 +157,9 @@ pub(super) async fn check(
         );
     }
     if method != Method::POST {
-        return unknown_endpoint();
+        return unknown_endpoint(&state);
     }
-    if let Some(problem) = body_problem(&headers, &body) {
+    if let Some(problem) = body_problem(&state, &headers, &body) {
         return problem;
     }
     // Recorded on arrival, so that a check still out is seen while it is out.
@@ -309,9 +326,9 @@ pub(super) async fn i(
         );
     };
     match state.token_check(&token) {
-        _ if !state.config.tokens_work => authentication_failed(),
-        TokenCheck::Unknown => authentication_failed(),
-        TokenCheck::WithoutReadAccount => api_json(
+        _ if !state.config.tokens_work => authentication_failed(&state),
+        TokenCheck::Unknown => authentication_failed(&state),
+        TokenCheck::WithoutReadAccount if !state.config.quirks.firefish_api => api_json(
             StatusCode::FORBIDDEN,
             json!({"error": {
                 "message": "Your app does not have the necessary permissions to use this endpoint.",
@@ -320,7 +337,9 @@ pub(super) async fn i(
                 "kind": "permission",
             }}),
         ),
-        TokenCheck::Fine => api_json(StatusCode::OK, user_json(&state)),
+        TokenCheck::WithoutReadAccount | TokenCheck::Fine => {
+            api_json(StatusCode::OK, user_json(&state))
+        }
     }
 }
 
@@ -338,8 +357,12 @@ fn credential(headers: &HeaderMap, body: &Bytes) -> Option<String> {
     })
 }
 
-/// Misskey's answer to a token it does not know, or one that was revoked.
-fn authentication_failed() -> Response {
+/// The answer to a token the server does not know, or one that was revoked: Misskey's, or
+/// the Firefish family's.
+fn authentication_failed(state: &MockState) -> Response {
+    if state.config.quirks.forbidden_unknown_token {
+        return firefish::authentication_failed();
+    }
     api_json(
         StatusCode::UNAUTHORIZED,
         json!({"error": {
@@ -366,7 +389,7 @@ pub(super) async fn ping(
     if let Some(token) = credential(&headers, &body)
         && (!state.config.tokens_work || state.token_check(&token) == TokenCheck::Unknown)
     {
-        return authentication_failed();
+        return authentication_failed(&state);
     }
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -396,7 +419,7 @@ pub(super) async fn revoke_token(
                 "kind": "client",
             }}),
         ),
-        _ => authentication_failed(),
+        _ => authentication_failed(&state),
     }
 }
 
@@ -422,7 +445,7 @@ pub(super) async fn meta(State(state): State<Arc<MockState>>, method: Method) ->
         return not_found().await;
     }
     if method != Method::POST && method != Method::GET {
-        return unknown_endpoint();
+        return unknown_endpoint(&state);
     }
     if state.config.meta_blocked {
         return (

@@ -25,6 +25,15 @@ pub struct Quirks {
     /// Federation off (the default for new servers since 2025.8): `/.well-known/nodeinfo`,
     /// `/.well-known/webfinger` and `/.well-known/host-meta` answer 403 with an empty body.
     pub federation_off: bool,
+    /// Firefish and Iceshrimp: a revoked or unknown token gets 403 with `WWW-Authenticate:
+    /// Bearer` and an `AUTHENTICATION_FAILED` error not wrapped in `error`, where Misskey
+    /// answers 401 with it wrapped.
+    pub forbidden_unknown_token: bool,
+    /// Firefish 20241205's API (Koa, not Fastify): the check takes an empty JSON body and a
+    /// session of any length (`{"ok":false}`), refuses a `text/plain` body with a plain-text
+    /// 400; GET, or a path under `/api/` it does not know, gets a plain-text 500; and `/api/i`
+    /// answers a token without `read:account`.
+    pub firefish_api: bool,
 }
 
 impl Quirks {
@@ -66,6 +75,9 @@ impl Quirks {
             "firefish" | "iceshrimp" | "catodon" => Quirks {
                 keeps_unknown_permissions: true,
                 concatenated_callback: true,
+                forbidden_unknown_token: true,
+                // Observed on Firefish; Iceshrimp's other answers were not recorded.
+                firefish_api: software.eq_ignore_ascii_case("firefish"),
                 ..Quirks::default()
             },
             _ => Quirks::default(),
@@ -321,6 +333,19 @@ mod tests {
         assert!(firefish.concatenated_callback && firefish.keeps_unknown_permissions);
         assert!(q("iceshrimp", "2023.12.11").concatenated_callback);
         assert!(!q("cherrypick", "4.11.1").concatenated_callback);
+        // A revoked token: 403 unwrapped on the Firefish family, 401 elsewhere; the rest of
+        // Firefish's API was observed on Firefish alone.
+        assert!(firefish.forbidden_unknown_token && firefish.firefish_api);
+        let iceshrimp = q("iceshrimp", "2026.5.1");
+        assert!(iceshrimp.forbidden_unknown_token && !iceshrimp.firefish_api);
+        for (software, version) in [
+            ("misskey", "13.14.2"),
+            ("sharkey", "2025.4.7"),
+            ("cherrypick", "4.17.0"),
+        ] {
+            assert!(!q(software, version).forbidden_unknown_token, "{software}");
+            assert!(!q(software, version).firefish_api, "{software}");
+        }
     }
 
     #[test]

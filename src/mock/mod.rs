@@ -13,6 +13,7 @@ mod api;
 pub mod browser;
 mod config;
 mod consent;
+mod firefish;
 
 use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
@@ -456,6 +457,7 @@ fn router(state: Arc<MockState>) -> Router {
         .route("/.well-known/webfinger", get(api::webfinger))
         .route("/.well-known/host-meta", get(api::host_meta))
         .route("/api/users/show", any(api::users_show))
+        .route("/api/{*endpoint}", any(api::unknown))
         .fallback(api::not_found)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),

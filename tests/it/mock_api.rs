@@ -430,3 +430,117 @@ async fn a_late_redirect_is_sent_only_after_a_check_has_fetched_the_token() {
     );
     assert_eq!(server.redirects(), 1);
 }
+
+/// Each row of the Firefish 20241205 table in `observed-misskey-2025.11.1.md`, where it
+/// answers otherwise than Misskey.
+#[tokio::test]
+async fn dressed_as_firefish_it_answers_each_row_as_firefish_20241205_did() {
+    let server = mock(MockConfig::dressed_as("firefish", "20241205")).await;
+    let base = server.base_url();
+    let c = http();
+    let check = |s: &str| format!("{base}/api/miauth/{s}/check");
+    let text = |r: reqwest::Response| async move {
+        let status = r.status().as_u16();
+        let kind = r.headers()["content-type"].to_str().unwrap().to_owned();
+        (status, kind, r.text().await.unwrap())
+    };
+
+    // An empty body sent as JSON is taken as `{}`.
+    let r = c
+        .post(check("unknown"))
+        .header("content-type", "application/json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(json_of(r).await, (200, json!({"ok": false})));
+    // A text/plain body is refused in plain text.
+    let r = c
+        .post(check("unknown"))
+        .header("content-type", "text/plain")
+        .body("hi")
+        .send()
+        .await
+        .unwrap();
+    let (status, kind, body) = text(r).await;
+    assert_eq!((status, body.as_str()), (400, "Bad Request"));
+    assert!(kind.starts_with("text/plain"), "{kind}");
+    // A session of 101 characters is looked up like any other.
+    let r = c
+        .post(check(&"a".repeat(101)))
+        .header("content-type", "application/json")
+        .body("{}")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(json_of(r).await, (200, json!({"ok": false})));
+    // GET, and a path under /api/ that is no endpoint: a plain-text 500.
+    for r in [
+        c.get(check("unknown")).send().await.unwrap(),
+        c.post(format!("{base}/api/no-such-endpoint"))
+            .header("content-type", "application/json")
+            .body("{}")
+            .send()
+            .await
+            .unwrap(),
+    ] {
+        let (status, kind, body) = text(r).await;
+        assert_eq!((status, body.as_str()), (500, "Internal Server Error"));
+        assert!(kind.starts_with("text/plain"), "{kind}");
+    }
+    // A revoked token: 403, WWW-Authenticate, the error not wrapped.
+    let token = server.approve("s").unwrap();
+    let revoke = c
+        .post(format!("{base}/mock/revoke"))
+        .body(json!({"token": token}).to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(revoke.status().as_u16(), 204);
+    for endpoint in ["ping", "i"] {
+        let r = c
+            .post(format!("{base}/api/{endpoint}"))
+            .bearer_auth(&token)
+            .header("content-type", "application/json")
+            .body("{}")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.headers()["www-authenticate"], "Bearer", "{endpoint}");
+        let (status, kind, body) = text(r).await;
+        assert_eq!(status, 403, "{endpoint}");
+        assert!(kind.starts_with("application/json"), "{kind}");
+        assert_eq!(
+            body,
+            r#"{"message":"Authentication failed: unknown token","code":"AUTHENTICATION_FAILED","id":"b0a7f5f8-dc2f-4171-b91f-de88ad238e14","kind":"client"}"#,
+            "{endpoint}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn iceshrimp_refuses_a_revoked_token_as_firefish_does_and_misskey_with_401() {
+    for (software, version, status, wrapped) in [
+        ("iceshrimp", "2026.5.1", 403, false),
+        ("misskey", "2025.11.1", 401, true),
+        ("sharkey", "2025.4.7", 401, true),
+    ] {
+        let server = mock(MockConfig::dressed_as(software, version)).await;
+        let r = http()
+            .post(format!("{}/api/ping", server.base_url()))
+            .bearer_auth("never-issued")
+            .header("content-type", "application/json")
+            .body("{}")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            r.headers().contains_key("www-authenticate"),
+            !wrapped,
+            "{software}"
+        );
+        let (got, body) = json_of(r).await;
+        assert_eq!(got, status, "{software}");
+        let error = if wrapped { &body["error"] } else { &body };
+        assert_eq!(error["code"], "AUTHENTICATION_FAILED", "{software}: {body}");
+    }
+}
