@@ -455,18 +455,26 @@ async fn confirm(
     }
 }
 
-/// The permissions a server is too old for, when its Misskey base is known.
+/// The permissions a server is too old for: by its Misskey base where it is known, by the
+/// names the Firefish family defines on Firefish and Iceshrimp (which branched from Misskey 12
+/// and keep every name in the token, meaningful or not).
 fn too_new_for<'a>(software: &Software, permissions: &'a Permissions) -> Vec<&'a str> {
+    let names = permissions.names().iter().map(String::as_str);
+    if ["firefish", "iceshrimp"]
+        .iter()
+        .any(|fork| software.name.eq_ignore_ascii_case(fork))
+    {
+        return names
+            .filter(|name| !crate::permission::firefish_knows(name))
+            .collect();
+    }
     let Some(version) = software
         .misskey_base()
         .and_then(crate::detect::parse_version)
     else {
         return Vec::new();
     };
-    permissions
-        .names()
-        .iter()
-        .map(String::as_str)
+    names
         .filter(|name| crate::permission::introduced_in(name).is_some_and(|since| version < since))
         .collect()
 }

@@ -22,6 +22,45 @@ pub const DEPRECATED: &[&str] = &[
     "write:user-groups",
 ];
 
+/// The permission names Firefish and Iceshrimp (JS) define, the same 32 in both
+/// (`packages/backend/src/misc/api-permissions.ts` of Firefish 20241205 and Iceshrimp
+/// 2026.5.1). They branched from Misskey 12 and keep the messaging and user-group names; every
+/// name Misskey added since is stored in the token there and means nothing.
+pub const FIREFISH_KNOWN: &[&str] = &[
+    "read:account",
+    "write:account",
+    "read:blocks",
+    "write:blocks",
+    "read:drive",
+    "write:drive",
+    "read:favorites",
+    "write:favorites",
+    "read:following",
+    "write:following",
+    "read:messaging",
+    "write:messaging",
+    "read:mutes",
+    "write:mutes",
+    "write:notes",
+    "read:notifications",
+    "write:notifications",
+    "read:reactions",
+    "write:reactions",
+    "write:votes",
+    "read:pages",
+    "write:pages",
+    "write:page-likes",
+    "read:page-likes",
+    "read:user-groups",
+    "write:user-groups",
+    "read:channels",
+    "write:channels",
+    "read:gallery",
+    "write:gallery",
+    "read:gallery-likes",
+    "write:gallery-likes",
+];
+
 /// The Misskey version that introduced `name`, where it came later than MiAuth itself: the
 /// fine-grained admin permissions came with the reorganisation of 2023.12.1, chat with the new
 /// chat of 2025.4.0. A server older than that has no use for the name: it drops it without a
@@ -34,6 +73,11 @@ pub fn introduced_in(name: &str) -> Option<(u64, u64, u64)> {
     } else {
         None
     }
+}
+
+/// Whether Firefish and Iceshrimp (JS) define `name` ([`FIREFISH_KNOWN`]).
+pub fn firefish_knows(name: &str) -> bool {
+    FIREFISH_KNOWN.contains(&name)
 }
 
 /// Whether Misskey knows `name`.

@@ -59,12 +59,32 @@ async fn sharkey_2023_11_2_is_warned_about_names_it_would_keep_unused() {
 }
 
 #[tokio::test]
-async fn forks_with_numbers_of_their_own_are_warned_only_by_the_base_they_name() {
+async fn forks_with_numbers_of_their_own_are_warned_by_their_own_names_or_the_base_they_name() {
     let asked = "read:account,read:chat,read:admin:meta";
-    for (name, version) in [("firefish", "1.0.5"), ("iceshrimp", "2023.12.11")] {
-        let (_, warned, _) = login_warned(MockConfig::dressed_as(name, version), asked).await;
-        assert_eq!(warned, None, "{name} {version}");
+    // Firefish and Iceshrimp define their own 32 names: Misskey's newer ones mean nothing there,
+    // while the messaging names Misskey 13 removed are still theirs.
+    for (name, version) in [("firefish", "20241205"), ("iceshrimp", "2026.5.1")] {
+        let (creds, warned, server) = login_warned(
+            MockConfig::dressed_as(name, version),
+            "read:account,read:chat,read:admin:meta,read:flash,read:messaging",
+        )
+        .await;
+        assert_eq!(
+            warned,
+            Some(vec![
+                "read:chat".to_owned(),
+                "read:admin:meta".to_owned(),
+                "read:flash".to_owned()
+            ]),
+            "{name} {version}"
+        );
+        // They keep what they do not know.
+        let granted = server.granted_permissions(creds.token.expose()).unwrap();
+        assert!(granted.iter().any(|n| n == "read:chat"), "{granted:?}");
     }
+    // A fork whose names are not known is not warned about at all.
+    let (_, warned, _) = login_warned(MockConfig::dressed_as("catodon", "24.01"), asked).await;
+    assert_eq!(warned, None);
     let cherrypick = MockConfig {
         based_misskey_version: Some("2024.11.0".into()),
         ..MockConfig::dressed_as("cherrypick", "4.14.0")
@@ -182,14 +202,14 @@ async fn misskey_2024_11_1_stops_on_its_page_after_a_failed_token_creation() {
 /// A server observed on loopback (`observed-misskey-2025.11.1.md`), and what a login there
 /// must show: whether its consent page asks for the account first, and which of
 /// `read:account,read:chat,read:admin:meta` miauth warns the token will not be able to use.
-struct Observed {
-    software: &'static str,
-    version: &'static str,
+pub struct Observed {
+    pub software: &'static str,
+    pub version: &'static str,
     picker: bool,
     too_new: &'static [&'static str],
 }
 
-const OBSERVED: [Observed; 7] = [
+pub const OBSERVED: [Observed; 8] = [
     Observed {
         software: "misskey",
         version: "2025.11.1",
@@ -227,12 +247,19 @@ const OBSERVED: [Observed; 7] = [
         picker: true,
         too_new: &[],
     },
-    // Numbers of its own: never warned.
+    // Numbers of their own, and the 32 names the Firefish family defines: warned of every
+    // name Misskey added since.
     Observed {
         software: "iceshrimp",
         version: "2026.5.1",
         picker: false,
-        too_new: &[],
+        too_new: &["read:chat", "read:admin:meta"],
+    },
+    Observed {
+        software: "firefish",
+        version: "20241205",
+        picker: false,
+        too_new: &["read:chat", "read:admin:meta"],
     },
 ];
 

@@ -19,6 +19,7 @@ mod kept;
 mod keyring;
 mod late_browser;
 mod mock_api;
+mod observed;
 mod polling;
 mod secrets;
 mod support;
