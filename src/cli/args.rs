@@ -155,7 +155,12 @@ pub(super) enum Command {
         /// check may get the token before the browser comes back [default: at once].
         #[arg(long, value_name = "DURATION", value_parser = parse_delay)]
         redirect_delay: Option<Duration>,
-        /// Behave like a particular version or fork; repeatable.
+        /// Answer as this server did when observed: nodeinfo, meta, the consent page and every
+        /// quirk of that software and version [default: misskey:2025.11.1, with a one-step
+        /// consent page].
+        #[arg(long, value_enum, value_name = "SOFTWARE:VERSION")]
+        dressed_as: Option<DressArg>,
+        /// Behave like a particular version or fork; repeatable, and added to --dressed-as.
         #[arg(long = "quirk", value_enum)]
         quirks: Vec<QuirkArg>,
         /// Answer POST /api/ping only after this long, like a busy server (for `miauth status`).
@@ -344,6 +349,51 @@ impl OutputArgs {
             output: None,
             events: false,
             github_output: None,
+        }
+    }
+}
+
+/// The servers `miauth mock --dressed-as` plays, each as observed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub(super) enum DressArg {
+    /// Misskey 2025.11.1: account picker (a new server has federation off: add --quirk federation-off).
+    #[value(name = "misskey:2025.11.1")]
+    Misskey2025_11_1,
+    /// Misskey 2024.11.0: account picker; Accept redirects even when creating the token failed.
+    #[value(name = "misskey:2024.11.0")]
+    Misskey2024_11_0,
+    /// Misskey 13.14.2: one-step page; unknown permission names kept.
+    #[value(name = "misskey:13.14.2")]
+    Misskey13_14_2,
+    /// Sharkey 2025.4.7: account picker; unknown permission names kept.
+    #[value(name = "sharkey:2025.4.7")]
+    Sharkey2025_4_7,
+    /// Sharkey 2023.11.2: one-step page; unknown permission names kept.
+    #[value(name = "sharkey:2023.11.2")]
+    Sharkey2023_11_2,
+    /// CherryPick 4.17.0: names its base Misskey 2025.10.2; federation off.
+    #[value(name = "cherrypick:4.17.0")]
+    Cherrypick4_17_0,
+    /// Firefish 20241205: callback concatenated; a revoked token gets 403; Koa's plain-text errors.
+    #[value(name = "firefish:20241205")]
+    Firefish20241205,
+    /// Iceshrimp 2026.5.1: callback concatenated; a revoked token gets 403.
+    #[value(name = "iceshrimp:2026.5.1")]
+    Iceshrimp2026_5_1,
+}
+
+impl DressArg {
+    /// The software and version, as nodeinfo names them.
+    pub(super) fn software_version(self) -> (&'static str, &'static str) {
+        match self {
+            DressArg::Misskey2025_11_1 => ("misskey", "2025.11.1"),
+            DressArg::Misskey2024_11_0 => ("misskey", "2024.11.0"),
+            DressArg::Misskey13_14_2 => ("misskey", "13.14.2"),
+            DressArg::Sharkey2025_4_7 => ("sharkey", "2025.4.7"),
+            DressArg::Sharkey2023_11_2 => ("sharkey", "2023.11.2"),
+            DressArg::Cherrypick4_17_0 => ("cherrypick", "4.17.0"),
+            DressArg::Firefish20241205 => ("firefish", "20241205"),
+            DressArg::Iceshrimp2026_5_1 => ("iceshrimp", "2026.5.1"),
         }
     }
 }

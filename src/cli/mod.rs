@@ -22,7 +22,7 @@ use miauth::handle::Handle;
 use miauth::mock::{Choice, MockConfig, MockServer, Redirect, ScriptedBrowser};
 use miauth::{BrowserPage, Error, Instance, Login, PageEnd, Permissions, exit};
 
-use args::{AppArgs, Cli, Command, InstanceArgs, OutputArgs, QuirkArg, WaitArgs};
+use args::{AppArgs, Cli, Command, DressArg, InstanceArgs, OutputArgs, QuirkArg, WaitArgs};
 use deliver::Destination;
 use report::{QrMode, ReportConfig, Reporter, error_event};
 
@@ -38,6 +38,13 @@ pub fn run() -> u8 {
                 .find(|l| !l.trim().is_empty())
                 .unwrap_or("invalid arguments");
             let first = first.strip_prefix("error: ").unwrap_or(first);
+            // An invalid value names the valid ones, which clap puts on a line of their own.
+            let first = match e.get(clap::error::ContextKind::ValidValue) {
+                Some(clap::error::ContextValue::Strings(valid)) if !valid.is_empty() => {
+                    format!("{first}; possible values: {}", valid.join(", "))
+                }
+                _ => first.to_owned(),
+            };
             eprintln!("miauth: error: {first}; see `miauth --help`");
             // A program reading --events still gets its one final event.
             // `args_os`: an argument that is not UTF-8 is this very usage error.
@@ -122,6 +129,7 @@ pub fn run() -> u8 {
                 port,
                 auto_approve,
                 redirect_delay,
+                dressed_as,
                 quirks,
                 ping_delay,
             } => {
@@ -129,7 +137,7 @@ pub fn run() -> u8 {
                     auto_approve,
                     redirect: redirect_delay.map_or(Redirect::AtOnce, Redirect::After),
                     ping_delay: ping_delay.unwrap_or_default(),
-                    ..config_of(&quirks)
+                    ..config_of(dressed_as, &quirks)
                 };
                 mock(quiet, port, config).await
             }
@@ -468,6 +476,7 @@ fn cancelled(code: Arc<AtomicU8>) -> impl std::future::Future<Output = ()> + Sen
 
 async fn mock(quiet: bool, port: u16, config: MockConfig) -> u8 {
     let addr = SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), port);
+    let playing = format!("{} {}", config.software, config.version);
     let stop = cancelled(Arc::new(AtomicU8::new(exit::SUCCESS)));
     let server = match MockServer::start(config, addr).await {
         Ok(s) => s,
@@ -485,7 +494,7 @@ async fn mock(quiet: bool, port: u16, config: MockConfig) -> u8 {
     }
     if !quiet {
         eprintln!(
-            "Fake Misskey instance running; log in with `miauth login` at the URL above. Ctrl-C stops it."
+            "Fake Misskey instance running, as {playing}; log in with `miauth login` at the URL above. Ctrl-C stops it."
         );
     }
     stop.await;
@@ -493,16 +502,23 @@ async fn mock(quiet: bool, port: u16, config: MockConfig) -> u8 {
     exit::SUCCESS
 }
 
-/// The fake instance `miauth mock --quirk ...` starts.
-fn config_of(args: &[QuirkArg]) -> MockConfig {
-    let mut config = MockConfig::default();
+/// The fake instance `miauth mock --dressed-as ... --quirk ...` starts.
+fn config_of(dressed_as: Option<DressArg>, args: &[QuirkArg]) -> MockConfig {
     // Dressing first: it sets the version and the quirks that come with it.
-    if args.contains(&QuirkArg::ApproveWithoutToken) {
-        config = MockConfig::approving_without_token();
-    }
+    let mut config = match dressed_as {
+        Some(dress) => {
+            let (software, version) = dress.software_version();
+            MockConfig::dressed_as(software, version)
+        }
+        // Failing to create the token is best known from Misskey 2024.11.0.
+        None if args.contains(&QuirkArg::ApproveWithoutToken) => {
+            MockConfig::approving_without_token()
+        }
+        None => MockConfig::default(),
+    };
     for arg in args {
         match arg {
-            QuirkArg::ApproveWithoutToken => {}
+            QuirkArg::ApproveWithoutToken => config.token_creation_fails = true,
             QuirkArg::ConcatenatedCallback => config.quirks.concatenated_callback = true,
             QuirkArg::SingleDecode => config.quirks.single_decode = true,
             QuirkArg::FederationOff => config.quirks.federation_off = true,
