@@ -2,6 +2,7 @@
 // a login that keeps the token, the kept token read back, and the errors a program meets.
 const { test, before, after } = require("node:test");
 const assert = require("node:assert/strict");
+const http = require("node:http");
 const util = require("node:util");
 const { startMock } = require("./support/env.cjs");
 const miauth = require("miauth");
@@ -48,6 +49,32 @@ test("login keeps the token, and getToken and env read it back", async () => {
     assert.ok(!shown.includes(credentials.token), shown);
   }
   assert.match(util.inspect(credentials), /token: '\[hidden: read \.token\]'/);
+});
+
+test("getToken with check rejects a revoked token with NotLoggedInError (6), on Misskey and on Firefish", async () => {
+  const firefish = await startMock(miauth.findMiauthBin(), ["--dressed-as", "firefish:20241205"]);
+  try {
+    for (const server of [mock, firefish]) {
+      const credentials = await miauth.login(server.url, { save: true });
+      const revoked = await new Promise((resolve, reject) => {
+        const request = http.request(`${server.url}/mock/revoke`, { method: "POST" }, (response) => {
+          response.resume();
+          resolve(response.statusCode);
+        });
+        request.once("error", reject);
+        request.end(JSON.stringify({ token: credentials.token }));
+      });
+      assert.equal(revoked, 204);
+      const host = new URL(server.url).host;
+      assert.equal(await miauth.getToken(host), credentials.token, "no request without check");
+      const error = await miauth.getToken(host, { check: true }).catch((e) => e);
+      assert.ok(error instanceof miauth.NotLoggedInError, `${server.url}: ${error}`);
+      assert.equal(error.code, 6);
+      assert.equal(error.kind, "token_revoked");
+    }
+  } finally {
+    await firefish.stop();
+  }
 });
 
 test("getToken of an instance with nothing kept rejects with NotLoggedInError (6)", async () => {

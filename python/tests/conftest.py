@@ -34,12 +34,10 @@ def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return config
 
 
-@pytest.fixture(scope="session")
-def mock() -> Iterator[str]:
-    """The base URL of `miauth mock --auto-approve`, which approves every page it serves."""
+def _fake_instance(*args: str) -> Iterator[str]:
     binary = miauth_cli.find_miauth_bin()
     process = subprocess.Popen(
-        [binary, "mock", "--auto-approve", "-q"],
+        [binary, "mock", "--auto-approve", "-q", *args],
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
         text=True,
@@ -50,6 +48,18 @@ def mock() -> Iterator[str]:
     yield url
     process.terminate()
     process.wait()
+
+
+@pytest.fixture(scope="session")
+def mock() -> Iterator[str]:
+    """The base URL of `miauth mock --auto-approve`, which approves every page it serves."""
+    yield from _fake_instance()
+
+
+@pytest.fixture(scope="session")
+def firefish() -> Iterator[str]:
+    """The fake instance dressed as Firefish 20241205, which refuses a revoked token with 403."""
+    yield from _fake_instance("--dressed-as", "firefish:20241205")
 
 
 def _approve(event: dict) -> None:

@@ -131,7 +131,9 @@ def test_get_token_with_login_logs_in_in_the_browser_and_keeps_the_token(mock, b
     assert miauth_cli.get_token(mock) == token
 
 
-def test_check_treats_a_revoked_token_as_not_logged_in(mock, approve):
+@pytest.mark.parametrize("server", ["mock", "firefish"])
+def test_check_treats_a_revoked_token_as_not_logged_in(server, approve, request):
+    mock = request.getfixturevalue(server)
     credentials = miauth_cli.login(mock, save=True, open_browser=False, on_event=approve)
     request = urllib.request.Request(
         mock + "/mock/revoke",

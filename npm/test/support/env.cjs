@@ -20,9 +20,12 @@ const standin = path.join(__dirname, "standin.sh");
 /** The installed package's launcher, as `npx miauth` runs it. */
 const launcher = path.join(__dirname, "..", "..", "node_modules", ".bin", "miauth");
 
-/** Starts `miauth mock --auto-approve` and resolves with its base URL and a stop function. */
-function startMock(bin) {
-  const child = spawn(bin, ["mock", "--auto-approve"], { stdio: ["ignore", "pipe", "ignore"] });
+/**
+ * Starts `miauth mock --auto-approve` (with `args`, like `--dressed-as firefish:20241205`) and
+ * resolves with its base URL and a stop function.
+ */
+function startMock(bin, args = []) {
+  const child = spawn(bin, ["mock", "--auto-approve", ...args], { stdio: ["ignore", "pipe", "ignore"] });
   const lines = readline.createInterface({ input: child.stdout });
   return new Promise((resolve, reject) => {
     child.once("error", reject);
