@@ -352,6 +352,43 @@ fn a_busy_port_exits_5_at_once_with_a_hint() {
 }
 
 #[test]
+fn mock_dressed_as_lists_the_observed_servers_and_refuses_others_naming_them() {
+    let observed = [
+        "misskey:2025.11.1",
+        "misskey:2024.11.0",
+        "misskey:13.14.2",
+        "sharkey:2025.4.7",
+        "sharkey:2023.11.2",
+        "cherrypick:4.17.0",
+        "firefish:20241205",
+        "iceshrimp:2026.5.1",
+    ];
+    let help = miauth().args(["mock", "--help"]).output().unwrap();
+    let help = String::from_utf8_lossy(&help.stdout);
+    for name in observed {
+        assert!(help.contains(&format!("- {name}:")), "{name}: {help}");
+    }
+
+    let out = miauth()
+        .args(["mock", "--dressed-as", "mastodon:4.3.0"])
+        .timeout(std::time::Duration::from_secs(30))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.contains("invalid value 'mastodon:4.3.0'"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(&format!("possible values: {}", observed.join(", "))),
+        "{stderr}"
+    );
+    assert!(out.stdout.is_empty());
+}
+
+#[test]
 fn invalid_input_exits_2_with_one_line_naming_it() {
     let cases: [(&[&str], &str); 5] = [
         (
