@@ -54,23 +54,122 @@ pub struct BrowserCommand {
     pub args: Vec<String>,
 }
 
+/// How a system reads `$BROWSER`: the separator of its list, and how a command line in it is
+/// split into words.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Syntax {
+    /// Unix: entries separated by `:`, command lines split as a POSIX shell does (quotes group,
+    /// a backslash escapes).
+    Unix,
+    /// Windows: entries separated by `;`, command lines split as Windows programs split their
+    /// own (`CommandLineToArgvW`): double quotes group, backslashes are literal except before a
+    /// double quote, so `C:\Tools\node.exe C:\x\open.js` is a program and an argument.
+    Windows,
+}
+
+impl Syntax {
+    /// How this system reads `$BROWSER`.
+    pub fn current() -> Syntax {
+        if cfg!(windows) {
+            Syntax::Windows
+        } else {
+            Syntax::Unix
+        }
+    }
+
+    fn separator(self) -> char {
+        match self {
+            Syntax::Unix => ':',
+            Syntax::Windows => ';',
+        }
+    }
+
+    fn split(self, line: &str) -> Result<Vec<String>, String> {
+        match self {
+            Syntax::Unix => {
+                shell_words::split(line).map_err(|e| format!("cannot parse $BROWSER: {e}"))
+            }
+            Syntax::Windows => Ok(split_windows(line)),
+        }
+    }
+}
+
+/// Splits a command line into words as `CommandLineToArgvW` does. The program (the first word)
+/// runs to the closing double quote when it starts with one, else to the first white space, and
+/// its backslashes are all literal. In the arguments, double quotes group (and `""` inside them
+/// is a literal one), 2n backslashes before a double quote are n backslashes and the quote
+/// groups, 2n+1 are n and a literal quote, and any other backslash is itself.
+fn split_windows(line: &str) -> Vec<String> {
+    let mut chars = line.trim_start_matches([' ', '\t']).chars().peekable();
+    let mut program = String::new();
+    if chars.next_if_eq(&'"').is_some() {
+        program.extend(chars.by_ref().take_while(|c| *c != '"'));
+    } else {
+        while let Some(c) = chars.next_if(|c| *c != ' ' && *c != '\t') {
+            program.push(c);
+        }
+    }
+    let mut words = vec![program];
+    let (mut word, mut in_word, mut quoted) = (String::new(), false, false);
+    while let Some(c) = chars.next() {
+        match c {
+            ' ' | '\t' if !quoted => {
+                if in_word {
+                    words.push(std::mem::take(&mut word));
+                    in_word = false;
+                }
+            }
+            '\\' => {
+                let mut run = 1;
+                while chars.next_if_eq(&'\\').is_some() {
+                    run += 1;
+                }
+                let before_quote = chars.peek() == Some(&'"');
+                let kept = if before_quote { run / 2 } else { run };
+                word.extend(std::iter::repeat_n('\\', kept));
+                if before_quote && run % 2 == 1 {
+                    chars.next();
+                    word.push('"');
+                }
+                in_word = true;
+            }
+            '"' => {
+                if quoted && chars.next_if_eq(&'"').is_some() {
+                    word.push('"');
+                } else {
+                    quoted = !quoted;
+                }
+                in_word = true;
+            }
+            c => {
+                word.push(c);
+                in_word = true;
+            }
+        }
+    }
+    if in_word {
+        words.push(word);
+    }
+    words
+}
+
 /// The commands `$BROWSER` names, in the order to try them, each with `url` in place.
 ///
-/// The value is a list separated by `separator` (the platform's `PATH` separator, as Python's
-/// webbrowser reads it). An entry with `%s` is a command line, split like a shell would, with
-/// `%s` replaced by the URL. Any other entry gets the URL as its last argument, and is taken as
-/// a program whole when it names an existing file (`is_file`), so an unquoted Windows path
-/// with spaces (`C:\Program Files\Mozilla Firefox\firefox.exe`) works; a single word is taken
-/// as it is (no shell escapes to undo in `C:\Tools\browser.exe`); otherwise it is a command
-/// line too (`firefox --new-window`).
+/// The value is a list separated as `syntax` says (like `PATH`, as Python's webbrowser reads
+/// it). An entry with `%s` is a command line, split into words as `syntax` says, with `%s`
+/// replaced by the URL. Any other entry gets the URL as its last argument, and is taken as a
+/// program whole when it names an existing file (`is_file`), so an unquoted Windows path with
+/// spaces (`C:\Program Files\Mozilla Firefox\firefox.exe`) works; a single word is taken as it
+/// is (no shell escapes to undo in `C:\Tools\browser.exe`); otherwise it is a command line too
+/// (`firefox --new-window`).
 pub fn browser_commands(
     value: &str,
-    separator: char,
+    syntax: Syntax,
     is_file: &dyn Fn(&str) -> bool,
     url: &str,
 ) -> Result<Vec<BrowserCommand>, String> {
     let mut commands = Vec::new();
-    for entry in value.split(separator).map(str::trim) {
+    for entry in value.split(syntax.separator()).map(str::trim) {
         if entry.is_empty() {
             continue;
         }
@@ -82,8 +181,8 @@ pub fn browser_commands(
             });
             continue;
         }
-        let words = shell_words::split(entry).map_err(|e| format!("cannot parse $BROWSER: {e}"))?;
-        let Some((program, args)) = words.split_first() else {
+        let words = syntax.split(entry)?;
+        let Some((program, args)) = words.split_first().filter(|(p, _)| !p.is_empty()) else {
             continue;
         };
         let mut args = args.to_vec();
@@ -108,10 +207,9 @@ pub fn browser_commands(
 /// Runs the first command of `$BROWSER` that starts. The command's output is discarded so it
 /// cannot mix with miauth's; it is not waited for.
 fn run_browser_command(value: &str, url: &str) -> Result<(), String> {
-    let separator = if cfg!(windows) { ';' } else { ':' };
     let is_file = |path: &str| std::path::Path::new(path).is_file();
     let mut failure = String::new();
-    for command in browser_commands(value, separator, &is_file, url)? {
+    for command in browser_commands(value, Syntax::current(), &is_file, url)? {
         match spawn(&command) {
             Ok(mut child) => {
                 // Reap the child whenever it ends, without making the login wait for it.
@@ -247,15 +345,15 @@ mod tests {
         }
     }
 
-    fn parse(value: &str, separator: char, files: &[&str]) -> Vec<BrowserCommand> {
-        browser_commands(value, separator, &|p| files.contains(&p), URL).unwrap()
+    fn parse(value: &str, syntax: Syntax, files: &[&str]) -> Vec<BrowserCommand> {
+        browser_commands(value, syntax, &|p| files.contains(&p), URL).unwrap()
     }
 
     #[test]
     fn a_browser_command_gets_the_url_as_its_last_argument() {
-        assert_eq!(parse("firefox", ':', &[]), [command("firefox", &[URL])]);
+        assert_eq!(parse("firefox", Syntax::Unix, &[]), [command("firefox", &[URL])]);
         assert_eq!(
-            parse("firefox --new-window", ':', &[]),
+            parse("firefox --new-window", Syntax::Unix, &[]),
             [command("firefox", &["--new-window", URL])]
         );
     }
@@ -263,7 +361,7 @@ mod tests {
     #[test]
     fn percent_s_is_replaced_by_the_url_instead() {
         assert_eq!(
-            parse("chromium --app=%s --incognito", ':', &[]),
+            parse("chromium --app=%s --incognito", Syntax::Unix, &[]),
             [command(
                 "chromium",
                 &[&format!("--app={URL}"), "--incognito"]
@@ -272,7 +370,7 @@ mod tests {
         assert_eq!(
             parse(
                 r#""C:\Program Files\Firefox\firefox.exe" -new-tab %s"#,
-                ';',
+                Syntax::Windows,
                 &[]
             ),
             [command(
@@ -285,24 +383,68 @@ mod tests {
     #[test]
     fn an_unquoted_windows_path_with_spaces_is_one_program() {
         let path = r"C:\Program Files\Mozilla Firefox\firefox.exe";
-        assert_eq!(parse(path, ';', &[path]), [command(path, &[URL])]);
+        assert_eq!(parse(path, Syntax::Windows, &[path]), [command(path, &[URL])]);
         // A single word keeps its backslashes, whether the file exists or not.
         assert_eq!(
-            parse(r"C:\Tools\browser.exe", ';', &[]),
+            parse(r"C:\Tools\browser.exe", Syntax::Windows, &[]),
             [command(r"C:\Tools\browser.exe", &[URL])]
         );
     }
 
     #[test]
+    fn on_windows_a_program_with_arguments_keeps_its_backslashes() {
+        // A Windows path and an argument: shell rules would drop the backslashes
+        // (C:Toolsnode.exe); Windows rules keep them.
+        assert_eq!(
+            parse(r"C:\Tools\node.exe C:\x\open.js", Syntax::Windows, &[]),
+            [command(r"C:\Tools\node.exe", &[r"C:\x\open.js", URL])]
+        );
+        assert_eq!(
+            parse(
+                r#""C:\Program Files\nodejs\node.exe" "C:\my scripts\open.js" %s"#,
+                Syntax::Windows,
+                &[]
+            ),
+            [command(
+                r"C:\Program Files\nodejs\node.exe",
+                &[r"C:\my scripts\open.js", URL]
+            )]
+        );
+        // On Unix a backslash escapes, as in a shell.
+        assert_eq!(
+            parse(r"open /tmp/a\ b.html", Syntax::Unix, &[]),
+            [command("open", &["/tmp/a b.html", URL])]
+        );
+    }
+
+    #[test]
+    fn windows_rules_split_as_command_line_to_argv_does() {
+        let split = |line: &str| split_windows(line);
+        // The program: backslashes literal, quotes only around it.
+        assert_eq!(split(r#"C:\a\b.exe x"#), [r"C:\a\b.exe", "x"]);
+        assert_eq!(split(r#""C:\a b\c.exe"  x"#), [r"C:\a b\c.exe", "x"]);
+        // Arguments: quotes group; backslashes are literal except before a quote.
+        assert_eq!(split(r#"p "a b" c\d"#), ["p", "a b", r"c\d"]);
+        assert_eq!(split(r#"p a\\"b c" d"#), ["p", r"a\b c", "d"]);
+        assert_eq!(split(r#"p a\"b"#), ["p", r#"a"b"#]);
+        assert_eq!(split(r#"p a\\\"b"#), ["p", r#"a\"b"#]);
+        assert_eq!(split(r#"p "a""b""#), ["p", r#"a"b"#]);
+        assert_eq!(split(r#"p "" x"#), ["p", "", "x"]);
+        // Single quotes mean nothing; an unclosed double quote runs to the end.
+        assert_eq!(split("p 'a b'"), ["p", "'a", "b'"]);
+        assert_eq!(split(r#"p "a b"#), ["p", "a b"]);
+    }
+
+    #[test]
     fn entries_separated_like_path_are_tried_in_order() {
         assert_eq!(
-            parse("wslview:firefox %s::", ':', &[]),
+            parse("wslview:firefox %s::", Syntax::Unix, &[]),
             [command("wslview", &[URL]), command("firefox", &[URL])]
         );
         assert_eq!(
             parse(
                 r"C:\Program Files\A\a.exe;b.exe",
-                ';',
+                Syntax::Windows,
                 &[r"C:\Program Files\A\a.exe"]
             ),
             [
@@ -314,8 +456,8 @@ mod tests {
 
     #[test]
     fn a_browser_value_naming_nothing_or_unbalanced_is_refused() {
-        assert!(browser_commands(" : ", ':', &|_| false, URL).is_err());
-        let e = browser_commands("firefox 'unclosed", ':', &|_| false, URL).unwrap_err();
+        assert!(browser_commands(" : ", Syntax::Unix, &|_| false, URL).is_err());
+        let e = browser_commands("firefox 'unclosed", Syntax::Unix, &|_| false, URL).unwrap_err();
         assert!(e.contains("cannot parse $BROWSER"), "{e}");
     }
 
@@ -406,7 +548,7 @@ mod tests {
         // A path with a space, unquoted: found as a file.
         let value = script.display().to_string();
         let is_file = |p: &str| std::path::Path::new(p).is_file();
-        let commands = browser_commands(&value, ':', &is_file, URL).unwrap();
+        let commands = browser_commands(&value, Syntax::Unix, &is_file, URL).unwrap();
         let status = spawn(&commands[0]).unwrap().wait().unwrap();
         assert!(status.success());
         assert_eq!(std::fs::read_to_string(&out).unwrap(), format!("{URL}\n"));
