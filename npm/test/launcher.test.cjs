@@ -12,7 +12,10 @@ const version = require("miauth/package.json").version;
 const unix = process.platform !== "win32";
 
 function run(args, env = {}) {
-  return spawnSync(launcher, args, { env: { ...process.env, ...env }, encoding: "utf8" });
+  return spawnSync(launcher.command, [...launcher.args, ...args], {
+    env: { ...process.env, ...env },
+    encoding: "utf8",
+  });
 }
 
 test("miauth --version prints the version of the installed package", () => {
@@ -59,7 +62,7 @@ test("a binary killed by a signal kills the launcher with the same signal", { sk
 for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"]) {
   test(`${signal} reaches the binary, and the launcher waits for its exit code`, { skip: !unix }, async (t) => {
     const dir = markers();
-    const child = spawn(launcher, [], {
+    const child = spawn(launcher.command, launcher.args, {
       env: { ...process.env, MIAUTH_BINARY: standin, STANDIN: "signals", STANDIN_DIR: dir },
       stdio: ["ignore", "pipe", "ignore"],
     });

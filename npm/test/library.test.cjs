@@ -3,6 +3,7 @@
 const { test, before, after } = require("node:test");
 const assert = require("node:assert/strict");
 const http = require("node:http");
+const path = require("node:path");
 const util = require("node:util");
 const { startMock } = require("./support/env.cjs");
 const miauth = require("miauth");
@@ -74,6 +75,25 @@ test("getToken with check rejects a revoked token with NotLoggedInError (6), on 
     }
   } finally {
     await firefish.stop();
+  }
+});
+
+test("an unquoted $BROWSER of a program and its script opens the login through the script", async (t) => {
+  // A Windows path and an argument (Z:\...\node.exe Z:\...\browser.cjs under Wine): split by
+  // Windows rules there, shell rules elsewhere, the backslashes kept.
+  const script = path.join(__dirname, "support", "browser.cjs");
+  const browser = `${process.execPath} ${script}`;
+  if (/\s/.test(process.execPath) || /\s/.test(script)) {
+    t.skip("a path with white space needs quotes");
+    return;
+  }
+  const before = process.env.BROWSER;
+  process.env.BROWSER = browser;
+  try {
+    const credentials = await miauth.login(mock.url, { timeoutMs: 60_000 });
+    assert.match(credentials.token, /\S{8,}/);
+  } finally {
+    process.env.BROWSER = before;
   }
 });
 

@@ -10,15 +10,26 @@ const readline = require("node:readline");
 const scratch = fs.mkdtempSync(path.join(os.tmpdir(), "miauth-npm-test-"));
 process.env.MIAUTH_CONFIG_DIR = path.join(scratch, "config");
 process.env.MIAUTH_STORE = "file";
-process.env.BROWSER = `${process.execPath} ${path.join(__dirname, "browser.cjs")}`;
+// Quoted, so that a path with spaces or backslashes (Windows) stays one word.
+process.env.BROWSER = `"${process.execPath}" "${path.join(__dirname, "browser.cjs")}"`;
 process.env.NO_COLOR = "1";
 for (const name of ["MISSKEY_URL", "MISSKEY_TOKEN", "MIAUTH_BINARY", "STANDIN", "STANDIN_DIR"]) {
   delete process.env[name];
 }
 
 const standin = path.join(__dirname, "standin.sh");
-/** The installed package's launcher, as `npx miauth` runs it. */
-const launcher = path.join(__dirname, "..", "..", "node_modules", ".bin", "miauth");
+/**
+ * The installed package's launcher, as `npx miauth` runs it: `command` with `args` first. On Unix
+ * that is the `.bin/miauth` link; on Windows `.bin` holds a shell script and a `.cmd` shim, and
+ * the launcher's script is run through node, as the shim does.
+ */
+const launcher =
+  process.platform === "win32"
+    ? {
+        command: process.execPath,
+        args: [path.join(__dirname, "..", "..", "node_modules", "miauth", "bin", "miauth")],
+      }
+    : { command: path.join(__dirname, "..", "..", "node_modules", ".bin", "miauth"), args: [] };
 
 /**
  * Starts `miauth mock --auto-approve` (with `args`, like `--dressed-as firefish:20241205`) and
