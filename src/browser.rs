@@ -351,7 +351,10 @@ mod tests {
 
     #[test]
     fn a_browser_command_gets_the_url_as_its_last_argument() {
-        assert_eq!(parse("firefox", Syntax::Unix, &[]), [command("firefox", &[URL])]);
+        assert_eq!(
+            parse("firefox", Syntax::Unix, &[]),
+            [command("firefox", &[URL])]
+        );
         assert_eq!(
             parse("firefox --new-window", Syntax::Unix, &[]),
             [command("firefox", &["--new-window", URL])]
@@ -383,7 +386,10 @@ mod tests {
     #[test]
     fn an_unquoted_windows_path_with_spaces_is_one_program() {
         let path = r"C:\Program Files\Mozilla Firefox\firefox.exe";
-        assert_eq!(parse(path, Syntax::Windows, &[path]), [command(path, &[URL])]);
+        assert_eq!(
+            parse(path, Syntax::Windows, &[path]),
+            [command(path, &[URL])]
+        );
         // A single word keeps its backslashes, whether the file exists or not.
         assert_eq!(
             parse(r"C:\Tools\browser.exe", Syntax::Windows, &[]),

@@ -29,6 +29,24 @@
 //! come back as [`Error`], whose message, hint and exit code the `miauth` command prints.
 //! [`mock`] is a fake instance that behaves like real servers, for tests and demos.
 //!
+//! # Features
+//!
+//! | feature | default | what it adds |
+//! |---|---|---|
+//! | `cli` | yes | the `miauth` binary and the crates only it uses (clap, the spinner, the QR code, completions, the man page); in the library, [`Format`] as a clap value |
+//! | `keyring` | yes | the system keyring in [`Store`]: the Secret Service (over D-Bus) on Linux and the BSDs, the macOS Keychain, the Windows Credential Manager |
+//!
+//! With `default-features = false` the library still logs in (the callback server and its pages,
+//! detection, handles), has the fake instance [`mock`], and keeps tokens with [`Store`] in its
+//! owner-only file; asking that [`Store`] for the keyring is an error naming the feature, and
+//! [`StoreChoice::Auto`](store::StoreChoice::Auto) keeps the token in the file, saying so:
+//!
+//! ```toml
+//! [dependencies]
+//! miauth = { version = "0.1", default-features = false }                          # the login alone
+//! miauth = { version = "0.1", default-features = false, features = ["keyring"] }  # and the keyring
+//! ```
+//!
 //! # What is stable
 //!
 //! Semver covers the following, and CHANGELOG.md lists every change to them:
@@ -63,6 +81,7 @@
 //! [`handle::resolve`], [`output::render`]) is as useful to another program.
 
 #![warn(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod authorize;
 pub mod browser;

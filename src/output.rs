@@ -16,7 +16,8 @@ use serde_json::json;
 use crate::{Credentials, Error};
 
 /// How the result is written.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 pub enum Format {
     /// The token and a newline.
     #[default]

@@ -569,6 +569,35 @@ mod tests {
         (dir, store)
     }
 
+    /// A build without the `keyring` feature has no keyring: asking for it is an error that
+    /// names the feature, and `auto` keeps the token in the file, saying so.
+    #[cfg(not(feature = "keyring"))]
+    #[tokio::test]
+    async fn without_the_keyring_feature_the_keyring_is_an_error_naming_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let keyring = Store::open(dir.path().join("k"), StoreChoice::Keyring);
+        let e = keyring
+            .save(&credentials("https://misskey.io", "alice", "t0ken"))
+            .await
+            .unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("miauth was built without its `keyring` feature"),
+            "{e}"
+        );
+        let auto = Store::open(dir.path().join("a"), StoreChoice::Auto);
+        let saved = auto
+            .save(&credentials("https://misskey.io", "alice", "t0ken"))
+            .await
+            .unwrap();
+        assert_eq!(saved.account.kept_in, KeptIn::File);
+        assert!(
+            saved
+                .warning
+                .is_some_and(|w| w.contains("`keyring` feature") && w.contains("plain text")),
+        );
+    }
+
     #[tokio::test]
     async fn a_saved_account_comes_back_with_its_token_and_permissions() {
         for store in [file_store().1, Store::in_memory()] {
