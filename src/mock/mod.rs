@@ -11,8 +11,10 @@
 
 mod api;
 pub mod browser;
+mod check;
 mod config;
 mod consent;
+mod discovery;
 mod firefish;
 
 use std::collections::{HashMap, VecDeque};
@@ -444,19 +446,19 @@ fn router(state: Arc<MockState>) -> Router {
             "/miauth/{session}",
             get(consent::page).post(consent::decide),
         )
-        .route("/api/miauth/{session}/check", any(api::check))
-        .route("/api/meta", any(api::meta))
+        .route("/api/miauth/{session}/check", any(check::check))
+        .route("/api/meta", any(discovery::meta))
         .route("/api/i", any(api::i))
         .route("/api/ping", any(api::ping))
         .route("/api/i/revoke-token", any(api::revoke_token))
         // The fake's stand-in for Settings > Connected apps, so `miauth mock` users can
         // revoke a token from a script.
         .route("/mock/revoke", axum::routing::post(api::mock_revoke))
-        .route("/.well-known/nodeinfo", get(api::nodeinfo_links))
-        .route("/nodeinfo/{version}", get(api::nodeinfo))
-        .route("/.well-known/webfinger", get(api::webfinger))
-        .route("/.well-known/host-meta", get(api::host_meta))
-        .route("/api/users/show", any(api::users_show))
+        .route("/.well-known/nodeinfo", get(discovery::nodeinfo_links))
+        .route("/nodeinfo/{version}", get(discovery::nodeinfo))
+        .route("/.well-known/webfinger", get(discovery::webfinger))
+        .route("/.well-known/host-meta", get(discovery::host_meta))
+        .route("/api/users/show", any(discovery::users_show))
         .route("/api/{*endpoint}", any(api::unknown))
         .fallback(api::not_found)
         .layer(axum::middleware::from_fn_with_state(
