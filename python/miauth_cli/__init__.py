@@ -20,6 +20,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ._binary import find_miauth_bin
+from ._credentials import Credentials, User
 from ._errors import (
     InstanceError,
     LocalError,
@@ -30,7 +31,7 @@ from ._errors import (
     NotLoggedIn,
     UsageError,
 )
-from ._results import Credentials, Event, User
+from ._results import Event
 from ._sync import environ, get_token, login
 
 if TYPE_CHECKING:

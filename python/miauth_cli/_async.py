@@ -15,9 +15,9 @@ import sys
 from collections.abc import Iterable
 
 from . import _binary
+from ._credentials import Credentials
 from ._results import (
     LOGIN_ALLOWANCE_SECS,
-    Credentials,
     Run,
     login_args,
     parse_event,

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from ._results import Credentials
+    from ._credentials import Credentials
 
 
 class MiAuthError(Exception):

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import json
 import math
-import urllib.parse
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from ._binary import interrupt
+from ._credentials import Credentials
 from ._errors import BY_CODE, MiAuthError, MiAuthTimeout
 
 #: Time allowed on top of a login's `timeout`: the instance's answers before the wait starts
@@ -58,57 +58,6 @@ def parse_event(line: bytes | str) -> Event | None:
     if not isinstance(value, dict) or "event" not in value:
         return None
     return Event(value)
-
-
-@dataclass(frozen=True)
-class User:
-    """The account a token belongs to."""
-
-    id: str
-    username: str
-    #: The account's host, or `None` for an account of the instance itself.
-    host: str | None
-    #: The display name, if the account has one.
-    name: str | None
-
-    @property
-    def handle(self) -> str:
-        """`@username@host`, or `@username` for an account of the instance itself."""
-        return f"@{self.username}@{self.host}" if self.host else f"@{self.username}"
-
-
-@dataclass(frozen=True)
-class Credentials:
-    """A token and what it is for. Its `repr` never shows the token: read `.token`."""
-
-    token: str = field(repr=False)
-    #: The instance's base URL, such as `https://misskey.io`.
-    instance: str
-    user: User
-    #: The permissions asked for.
-    permissions: tuple[str, ...]
-
-    @property
-    def handle(self) -> str:
-        """The account as `@username@host`, as miauth names it (`@alice@misskey.io`)."""
-        host = self.user.host or urllib.parse.urlsplit(self.instance).netloc
-        return f"@{self.user.username}@{host}"
-
-    @classmethod
-    def from_event(cls, event: dict[str, Any]) -> Credentials:
-        """Read the object of a `success` event (or of an `error` event's `result`)."""
-        user = event.get("user") or {}
-        return cls(
-            token=str(event.get("token", "")),
-            instance=str(event.get("instance", "")),
-            user=User(
-                id=str(user.get("id", "")),
-                username=str(user.get("username", "")),
-                host=user.get("host"),
-                name=user.get("name"),
-            ),
-            permissions=tuple(event.get("permissions") or ()),
-        )
 
 
 def duration(seconds: float) -> str:

@@ -17,9 +17,9 @@ from collections.abc import Iterable
 from typing import IO, Any, Callable
 
 from . import _binary
+from ._credentials import Credentials
 from ._results import (
     LOGIN_ALLOWANCE_SECS,
-    Credentials,
     Event,
     Run,
     login_args,

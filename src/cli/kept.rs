@@ -1,4 +1,6 @@
-//! The verbs of kept tokens: `login --save`, `token`, `exec`, `status`, `logout`, `switch`.
+//! Kept tokens handed to programs: `login --save` keeps one, `token` prints it, and `exec`
+//! (`exec.rs`) runs a command with it; `status.rs` lists them and `accounts.rs` forgets one or
+//! makes another the active one.
 //!
 //! They join the library's [`Store`] and [`Login`](miauth::Login): a kept token is handed out
 //! without a request (but the optional liveness check), and a browser login happens only when
@@ -12,7 +14,7 @@ use std::time::Duration;
 
 use miauth::check::{InstanceClient, Liveness};
 use miauth::store::{Account, KeptIn, StoreChoice, instance_key};
-use miauth::{AccessToken, Credentials, Error, Instance, Permissions, Store, User, exit};
+use miauth::{AccessToken, Credentials, Error, Instance, Permissions, Store, User};
 
 use super::args::{AppArgs, InstanceArgs, OutputArgs, StoreArg, StoreArgs, TargetArgs, WaitArgs};
 use super::report::{Reporter, clean};
@@ -299,37 +301,10 @@ pub(super) async fn token(
     code
 }
 
-/// `miauth exec`: runs the command with the token in its environment.
-pub(super) async fn exec(
-    quiet: bool,
-    verbose: u8,
-    asked: TokenAsked,
-    wait: &WaitArgs,
-    command: &[String],
-) -> u8 {
-    let out = OutputArgs::none();
-    let start = Start::new(quiet, verbose, wait, &out, false);
-    let resolved = resolve(&start, asked, wait, &out).await;
-    // Before the command starts: on Unix miauth becomes the command, callback server and all.
-    // Ctrl-C or SIGTERM then means stop: the command is not started (a token from a login was
-    // kept all the same).
-    if let Some(code) = start.page_served().await {
-        eprintln!("miauth: interrupted while the browser was awaited; the command was not started");
-        return code;
-    }
-    match resolved {
-        Ok((credentials, _)) => {
-            let _ = start.reporter.finish(None);
-            run_command(command, &credentials)
-        }
-        Err(code) => code,
-    }
-}
-
 /// The token as `token` and `exec` find it: from the environment, kept, or from a login that
 /// runs when none is usable and one may (then it is kept too, and `Ok` carries whether keeping
 /// it failed). `Err` is the exit code of a failure, already reported.
-async fn resolve(
+pub(super) async fn resolve(
     start: &Start,
     asked: TokenAsked,
     wait: &WaitArgs,
@@ -408,48 +383,6 @@ async fn resolve(
     Ok((credentials, kept))
 }
 
-/// Runs `command` with `MISSKEY_URL` and `MISSKEY_TOKEN` added to its environment. On Unix
-/// miauth becomes the command, so signals reach it directly and its exit code is the one
-/// the caller sees.
-fn run_command(command: &[String], credentials: &Credentials) -> u8 {
-    let Some((program, args)) = command.split_first() else {
-        return exit::USAGE;
-    };
-    let mut child = std::process::Command::new(program);
-    child
-        .args(args)
-        .env("MISSKEY_URL", credentials.instance.origin())
-        .env("MISSKEY_TOKEN", credentials.token.expose());
-    let failed = |e: std::io::Error| {
-        let code = if e.kind() == std::io::ErrorKind::NotFound {
-            127
-        } else {
-            126
-        };
-        eprintln!(
-            "miauth: error: cannot run {}: {e}; check the command's name and that it is executable",
-            clean(program)
-        );
-        code
-    };
-    #[cfg(unix)]
-    {
-        use std::os::unix::process::CommandExt;
-        // Only returns when the command could not be started.
-        failed(child.exec())
-    }
-    #[cfg(not(unix))]
-    {
-        match child.status() {
-            Ok(status) => status
-                .code()
-                .map(|c| u8::try_from(c).unwrap_or(1))
-                .unwrap_or(1),
-            Err(e) => failed(e),
-        }
-    }
-}
-
 /// Prints `e` as every other error is printed, and returns its exit code.
 pub(super) fn fail(e: &Error) -> u8 {
     match e.hint() {
@@ -457,103 +390,4 @@ pub(super) fn fail(e: &Error) -> u8 {
         None => eprintln!("miauth: error: {}", clean(&e.to_string())),
     }
     e.exit_code()
-}
-
-/// `miauth logout`: forgets the account here and says where to revoke the token. With
-/// `force`, a keyring that cannot be reached does not keep the account: miauth says where its
-/// token stays and how to remove it.
-pub(super) async fn logout(
-    quiet: bool,
-    instance: &str,
-    user: Option<&str>,
-    force: bool,
-    args: &StoreArgs,
-) -> u8 {
-    let store = match open_store(args) {
-        Ok(store) => store,
-        Err(e) => return fail(&e),
-    };
-    if !force {
-        // Known first, so that a keyring failure can name the command that forgets it anyway.
-        let account = match store.find(Some(instance), user) {
-            Ok(account) => account,
-            Err(e) => return fail(&e),
-        };
-        return match store.remove(instance, user).await {
-            Ok(account) => {
-                say_forgotten(quiet, &account);
-                exit::SUCCESS
-            }
-            // Only the keyring's own failure: `--force` cannot help when the index itself
-            // cannot be read or written.
-            Err(e)
-                if account.kept_in == KeptIn::Keyring
-                    && matches!(&e, Error::Store { what, .. } if what == "the system keyring") =>
-            {
-                eprintln!(
-                    "miauth: error: {}; unlock the keyring and run again, or forget the account here anyway with `miauth logout {} -u {} --force` (its token then stays in the keyring)",
-                    clean(&e.to_string()),
-                    clean(&account.instance_argument()),
-                    clean(&account.username)
-                );
-                e.exit_code()
-            }
-            Err(e) => fail(&e),
-        };
-    }
-    match store.remove_forced(instance, user).await {
-        Ok(forgotten) => {
-            let account = &forgotten.account;
-            match &forgotten.left_in_keyring {
-                Some(left) => {
-                    eprintln!(
-                        "miauth: warning: {}; the token is still in the system keyring under service {}, user {}: remove it with `{}`; it still works on the instance until you delete the app at {}/settings/apps (Settings > Connected apps).",
-                        clean(&left.why.to_string()),
-                        clean(&left.service),
-                        clean(&left.user),
-                        clean(&left.command),
-                        clean(&account.url)
-                    );
-                    if !quiet {
-                        eprintln!("Forgot {} here.", clean(&account.handle()));
-                    }
-                }
-                None => say_forgotten(quiet, account),
-            }
-            exit::SUCCESS
-        }
-        Err(e) => fail(&e),
-    }
-}
-
-/// What `logout` says once an account and its token are forgotten here.
-fn say_forgotten(quiet: bool, account: &Account) {
-    if !quiet {
-        eprintln!(
-            "Forgot {} here. The token still works until you delete the app at {}/settings/apps.",
-            clean(&account.handle()),
-            clean(&account.url)
-        );
-    }
-}
-
-/// `miauth switch`: makes a kept account the active one of its instance.
-pub(super) async fn switch(quiet: bool, instance: &str, user: &str, args: &StoreArgs) -> u8 {
-    let store = match open_store(args) {
-        Ok(store) => store,
-        Err(e) => return fail(&e),
-    };
-    match store.set_active(instance, user).await {
-        Ok(account) => {
-            if !quiet {
-                eprintln!(
-                    "{} is now the active account of {}.",
-                    clean(&account.handle()),
-                    clean(&account.instance)
-                );
-            }
-            exit::SUCCESS
-        }
-        Err(e) => fail(&e),
-    }
 }

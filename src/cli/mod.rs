@@ -5,11 +5,14 @@
 //! and errors go to stderr (`report.rs`). Where the token goes is `deliver.rs`. The exit code
 //! comes from the error ([`miauth::exit`]).
 
+mod accounts;
 mod args;
 mod deliver;
+mod exec;
 mod fake;
 mod generate;
 mod kept;
+mod qr;
 mod report;
 mod start;
 mod status;
@@ -106,7 +109,7 @@ pub fn run() -> u8 {
                 target,
                 wait,
                 command,
-            } => kept::exec(quiet, verbose, target.into_asked(), &wait, &command).await,
+            } => exec::exec(quiet, verbose, target.into_asked(), &wait, &command).await,
             Command::Status {
                 instance,
                 offline,
@@ -120,12 +123,12 @@ pub fn run() -> u8 {
                 user,
                 force,
                 store,
-            } => kept::logout(quiet, &instance, user.as_deref(), force, &store).await,
+            } => accounts::logout(quiet, &instance, user.as_deref(), force, &store).await,
             Command::Switch {
                 instance,
                 user,
                 store,
-            } => kept::switch(quiet, &instance, &user, &store).await,
+            } => accounts::switch(quiet, &instance, &user, &store).await,
             Command::Mock {
                 port,
                 auto_approve,

@@ -20,6 +20,10 @@ use miauth::{Error, Progress};
 use serde_json::{Value, json};
 use tokio::task::JoinHandle;
 
+#[cfg(test)]
+use super::qr::{BLACK_ON_WHITE, QrStyle, RESET};
+use super::qr::{qr_code, qr_style};
+
 /// At most one "still waiting" or trouble line per this long off a terminal.
 const PLAIN_EVERY: Duration = Duration::from_secs(30);
 
@@ -355,69 +359,6 @@ fn colours_allowed(no_color: Option<OsString>, terminal_shows_them: bool) -> boo
     terminal_shows_them && no_color.is_none_or(|v| v.is_empty())
 }
 
-/// How the QR code is drawn.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum QrStyle {
-    /// Black modules on a white background, whatever the terminal's own colours.
-    Coloured,
-    /// No colours, on a dark background: the modules are the gaps between light blocks.
-    PlainOnDark,
-    /// No colours, on a light background: the modules are dark blocks.
-    PlainOnLight,
-}
-
-/// Colours where allowed, since scanners expect dark modules on a light background and only
-/// colours make that so on every terminal. Without them, `COLORFGBG` (`fg;bg`, set by some
-/// terminals) tells a light background; dark is the more common one otherwise.
-fn qr_style(colours: bool, colorfgbg: Option<&str>) -> QrStyle {
-    if colours {
-        return QrStyle::Coloured;
-    }
-    // The 16-colour palette's light backgrounds are 7 (white) and 9 to 15.
-    let light = colorfgbg
-        .and_then(|v| v.rsplit(';').next())
-        .and_then(|bg| bg.trim().parse::<u8>().ok())
-        .is_some_and(|bg| bg == 7 || (9..=15).contains(&bg));
-    if light {
-        QrStyle::PlainOnLight
-    } else {
-        QrStyle::PlainOnDark
-    }
-}
-
-/// Black on white, in the 16 colours every colour terminal has.
-const BLACK_ON_WHITE: &str = "\x1b[30;47m";
-const RESET: &str = "\x1b[0m";
-
-/// The URL as a QR code in Unicode half blocks, with its quiet zone (the light margin
-/// scanners need). A half block is drawn in the text colour: in black where it is set,
-/// otherwise a module is a block where the text is the darker colour.
-fn qr_code(url: &str, style: QrStyle) -> Option<String> {
-    use qrcode::render::unicode::Dense1x2;
-    let code = qrcode::QrCode::new(url.as_bytes()).ok()?;
-    let (dark, light) = match style {
-        QrStyle::Coloured | QrStyle::PlainOnLight => (Dense1x2::Dark, Dense1x2::Light),
-        QrStyle::PlainOnDark => (Dense1x2::Light, Dense1x2::Dark),
-    };
-    let image = code
-        .render::<Dense1x2>()
-        .dark_color(dark)
-        .light_color(light)
-        .quiet_zone(true)
-        .build();
-    let mut text = String::new();
-    for line in image.lines() {
-        if style == QrStyle::Coloured {
-            // Each line ends its colours, so no background runs on past the code.
-            text.push_str(&format!("{BLACK_ON_WHITE}{line}{RESET}\n"));
-        } else {
-            text.push_str(line);
-            text.push('\n');
-        }
-    }
-    Some(text)
-}
-
 /// The final `--events` line for an error.
 pub(crate) fn error_event(e: &Error, code: u8) -> Value {
     json!({
@@ -443,77 +384,4 @@ pub(crate) fn clean(text: &str) -> String {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn control_characters_from_servers_are_escaped() {
-        assert_eq!(clean("bad\x1b[31mred\nline"), "bad\\u{1b}[31mred\\nline");
-    }
-
-    const URL: &str = "https://misskey.io/miauth/0b6c7f5e?name=miauth";
-
-    #[test]
-    fn the_qr_code_is_drawn_with_half_blocks_only() {
-        for style in [QrStyle::PlainOnDark, QrStyle::PlainOnLight] {
-            let code = qr_code(URL, style).unwrap();
-            assert!(code.lines().count() > 10);
-            assert!(code.chars().all(|c| " ▀▄█\n".contains(c)), "{code}");
-        }
-    }
-
-    /// The character drawn for the top-left finder pattern's outer corner: the quiet zone is
-    /// four modules (two lines) wide, so it is at line 2, column 4.
-    fn corner_and_margin(code: &str) -> (char, String) {
-        let lines: Vec<&str> = code.lines().collect();
-        (
-            lines[2].chars().nth(4).unwrap(),
-            lines[0].chars().take(8).collect(),
-        )
-    }
-
-    #[test]
-    fn in_colour_the_code_is_black_modules_on_white_whatever_the_terminal() {
-        let code = qr_code(URL, QrStyle::Coloured).unwrap();
-        for line in code.lines() {
-            assert!(line.starts_with(BLACK_ON_WHITE), "{line:?}");
-            assert!(line.ends_with(RESET), "{line:?}");
-        }
-        let plain = code.replace(BLACK_ON_WHITE, "").replace(RESET, "");
-        // Blocks take the text colour, black: a dark module is a block, the margin blank.
-        assert_eq!(corner_and_margin(&plain), ('█', " ".repeat(8)));
-    }
-
-    #[test]
-    fn without_colour_the_modules_are_whichever_of_block_and_gap_is_darker() {
-        let on_light = qr_code(URL, QrStyle::PlainOnLight).unwrap();
-        assert_eq!(corner_and_margin(&on_light), ('█', " ".repeat(8)));
-        let on_dark = qr_code(URL, QrStyle::PlainOnDark).unwrap();
-        assert_eq!(corner_and_margin(&on_dark), (' ', "█".repeat(8)));
-    }
-
-    #[test]
-    fn colours_are_used_unless_no_color_is_set_or_the_terminal_cannot() {
-        assert!(colours_allowed(None, true));
-        assert!(colours_allowed(Some("".into()), true), "empty means unset");
-        assert!(!colours_allowed(Some("1".into()), true));
-        assert!(!colours_allowed(None, false));
-        assert_eq!(qr_style(true, None), QrStyle::Coloured);
-        assert_eq!(qr_style(false, None), QrStyle::PlainOnDark);
-        assert_eq!(qr_style(false, Some("0;15")), QrStyle::PlainOnLight);
-        assert_eq!(qr_style(false, Some("15;default;0")), QrStyle::PlainOnDark);
-    }
-
-    #[test]
-    fn error_events_carry_code_kind_message_and_hint() {
-        let e = Error::Interrupted {
-            answer_lost: false,
-            approved: false,
-        };
-        assert_eq!(
-            error_event(&e, 143),
-            json!({"event": "error", "code": 143, "kind": "interrupted",
-                   "message": "interrupted before the login was approved", "hint": null})
-        );
-    }
-}
+mod tests;
