@@ -19,6 +19,10 @@ const FIRST_WORKING_MISSKEY: (u64, u64, u64) = (12, 39, 0);
 /// them, as `misskey` with a suffix like `-io.1`) and Sharkey, whose releases follow Misskey's.
 const MISSKEY_NUMBERED: &[&str] = &["misskey", "sharkey"];
 
+/// The forks that define the Firefish family's own permission names
+/// ([`crate::permission::FIREFISH_KNOWN`]), as nodeinfo names them.
+const FIREFISH_PERMISSIONS: &[&str] = &["firefish", "iceshrimp"];
+
 /// What nodeinfo says runs on the instance.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Software {
@@ -43,6 +47,13 @@ impl Software {
         MISSKEY_NUMBERED
             .contains(&name.as_str())
             .then_some(self.version.as_str())
+    }
+
+    /// Whether the server's permission names are the Firefish family's own
+    /// ([`crate::permission::FIREFISH_KNOWN`]) rather than a Misskey release's: Firefish and
+    /// Iceshrimp, which branched from Misskey 12.
+    pub fn has_firefish_permissions(&self) -> bool {
+        FIREFISH_PERMISSIONS.contains(&self.name.to_ascii_lowercase().as_str())
     }
 }
 
@@ -311,6 +322,20 @@ mod tests {
             nodeinfo_paths(&links, "https://m.example"),
             vec!["/nodeinfo/2.1", "/nodeinfo/2.0"]
         );
+    }
+
+    #[test]
+    fn only_firefish_and_iceshrimp_have_the_firefish_family_s_permission_names() {
+        assert!(sw("firefish", "20241205").has_firefish_permissions());
+        assert!(sw("Iceshrimp", "2026.5.1").has_firefish_permissions());
+        for other in [
+            sw("misskey", "13.14.2"),
+            sw("sharkey", "2025.4.7"),
+            sw("cherrypick", "4.17.0"),
+            sw("catodon", "24.04-dev"),
+        ] {
+            assert!(!other.has_firefish_permissions(), "{other}");
+        }
     }
 
     #[test]

@@ -460,10 +460,7 @@ async fn confirm(
 /// and keep every name in the token, meaningful or not).
 fn too_new_for<'a>(software: &Software, permissions: &'a Permissions) -> Vec<&'a str> {
     let names = permissions.names().iter().map(String::as_str);
-    if ["firefish", "iceshrimp"]
-        .iter()
-        .any(|fork| software.name.eq_ignore_ascii_case(fork))
-    {
+    if software.has_firefish_permissions() {
         return names
             .filter(|name| !crate::permission::firefish_knows(name))
             .collect();
