@@ -17,7 +17,7 @@ use miauth::{Instance, Login, Permissions};
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    // A fake Misskey 2025.11.1 on a port the system picks.
+    // A fake Misskey 2026.7.0 on a port the system picks.
     let server = MockServer::start(
         MockConfig::default(),
         SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),

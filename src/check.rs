@@ -165,7 +165,7 @@ const AUTHENTICATION_FAILED_ID: &str = "b0a7f5f8-dc2f-4171-b91f-de88ad238e14";
 
 /// An API error as the Misskey family sends it: wrapped in `error` (Misskey and most
 /// answers of the forks) or not (Firefish and Iceshrimp, for a token they do not know).
-fn api_error(json: &serde_json::Value) -> Option<&serde_json::Value> {
+pub(crate) fn api_error(json: &serde_json::Value) -> Option<&serde_json::Value> {
     json.get("error")
         .filter(|e| e.is_object())
         .or_else(|| (json.get("code").is_some() || json.get("id").is_some()).then_some(json))

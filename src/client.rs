@@ -71,8 +71,8 @@ impl InstanceClient {
         &self.instance
     }
 
-    /// Sends a JSON request that has no side effects; the answer is read whatever its status.
-    /// Fails only when no HTTP answer came back at all.
+    /// Sends a JSON request once; the answer is read whatever its status. Fails only when no
+    /// HTTP answer came back at all.
     pub(crate) async fn request_json(
         &self,
         method: reqwest::Method,

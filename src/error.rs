@@ -255,6 +255,19 @@ pub enum Error {
         instance: String,
     },
 
+    /// A token was given as a command-line argument, which other users of the machine can read.
+    #[error(
+        "a token is never taken as an argument: other users of this machine can read the arguments of a running command"
+    )]
+    TokenInArguments,
+
+    /// A command that works on a token the caller holds was given none.
+    #[error("no token to revoke: {reason}")]
+    NoToken {
+        /// Where miauth looked, and what it found there.
+        reason: String,
+    },
+
     /// A bug: something that should not be able to fail did.
     #[error("internal error: {0}")]
     Internal(String),
@@ -267,7 +280,9 @@ impl Error {
             Error::InvalidInstance { .. }
             | Error::InvalidPermission { .. }
             | Error::InvalidOption { .. }
-            | Error::ChooseInstance { .. } => exit::USAGE,
+            | Error::ChooseInstance { .. }
+            | Error::TokenInArguments
+            | Error::NoToken { .. } => exit::USAGE,
             Error::Deadline { .. } => exit::DEADLINE,
             Error::Interrupted { .. } => exit::INTERRUPTED,
             Error::AccountNotFound { .. }
@@ -315,6 +330,8 @@ impl Error {
             Error::NotLoggedIn { .. } => "not_logged_in",
             Error::PermissionMissing { .. } => "permission_missing",
             Error::TokenRevoked { .. } => "token_revoked",
+            Error::TokenInArguments => "token_argument",
+            Error::NoToken { .. } => "no_token",
             Error::Internal(_) => "internal",
         }
     }
@@ -391,6 +408,9 @@ impl Error {
             Error::TokenRevoked { instance, .. } => format!(
                 "log in again with `miauth login {instance} --save` (or `miauth token {instance} --login`)"
             ),
+            Error::TokenInArguments | Error::NoToken { .. } => {
+                "set MISSKEY_TOKEN to the token, or pipe the token on standard input".into()
+            }
             Error::Internal(_) => "please report this as a bug in miauth".into(),
         })
     }

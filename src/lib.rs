@@ -59,6 +59,8 @@
 //! - [`store`], the accounts and choices [`Store`] works with; its files stay readable by later
 //!   versions;
 //! - [`permission`]; the names it knows follow Misskey's list and grow with it;
+//! - [`revoke`], ending a token's life on its instance where the instance allows it, and its
+//!   outcome [`Revocation`];
 //! - in [`browser`], what [`Login::browser`] takes: [`Browser`](browser::Browser),
 //!   [`SystemBrowser`](browser::SystemBrowser) and [`NoBrowser`](browser::NoBrowser).
 //!
@@ -99,6 +101,7 @@ pub mod output;
 mod page;
 pub mod permission;
 mod progress;
+pub mod revoke;
 mod secret;
 pub mod store;
 mod wait;
@@ -115,6 +118,7 @@ pub use instance::Instance;
 pub use output::Format;
 pub use permission::Permissions;
 pub use progress::{Cancel, Observer, Progress};
+pub use revoke::Revocation;
 pub use secret::{AccessToken, SessionId};
 pub use store::Store;
 

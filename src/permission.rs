@@ -63,10 +63,14 @@ pub const FIREFISH_KNOWN: &[&str] = &[
 
 /// The Misskey version that introduced `name`, where it came later than MiAuth itself: the
 /// fine-grained admin permissions came with the reorganisation of 2023.12.1, chat with the new
-/// chat of 2025.4.0. A server older than that has no use for the name: it drops it without a
-/// word, or (before 2024.11.0, and Sharkey) keeps it in the token, unused.
+/// chat of 2025.4.0, `write:admin:unset-mfa` with 2026.7.0. A server older than that has no
+/// use for the name: it drops it without a word, or (before 2024.11.0, and Sharkey) keeps it
+/// in the token, unused.
 pub fn introduced_in(name: &str) -> Option<(u64, u64, u64)> {
-    if name.contains(":admin:") {
+    // Before the generic `:admin:` rule: this admin name came long after the others.
+    if name == "write:admin:unset-mfa" {
+        Some((2026, 7, 0))
+    } else if name.contains(":admin:") {
         Some((2023, 12, 1))
     } else if name == "read:chat" || name == "write:chat" {
         Some((2025, 4, 0))
@@ -331,7 +335,7 @@ mod tests {
     #[test]
     fn all_is_every_name_not_deprecated() {
         let all = Permissions::resolve(["all"], false).unwrap();
-        assert_eq!(all.names().len(), 85 - DEPRECATED.len());
+        assert_eq!(all.names().len(), 86 - DEPRECATED.len());
         assert!(all.names().contains(&"write:admin:meta".to_owned()));
         assert!(!all.names().iter().any(|n| is_deprecated(n)));
     }
@@ -365,6 +369,7 @@ mod tests {
     fn newer_names_carry_the_version_that_introduced_them() {
         assert_eq!(introduced_in("read:admin:meta"), Some((2023, 12, 1)));
         assert_eq!(introduced_in("write:chat"), Some((2025, 4, 0)));
+        assert_eq!(introduced_in("write:admin:unset-mfa"), Some((2026, 7, 0)));
         assert_eq!(introduced_in("read:account"), None);
     }
 
@@ -373,7 +378,8 @@ mod tests {
         assert!(is_known("read:account"));
         assert!(is_known("write:chat"));
         assert!(!is_known("read:everything"));
-        assert_eq!(KNOWN.lines().count(), 85);
+        assert!(is_known("write:admin:unset-mfa"));
+        assert_eq!(KNOWN.lines().count(), 86);
     }
 
     proptest::proptest! {

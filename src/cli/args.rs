@@ -108,29 +108,52 @@ pub(super) enum Command {
         #[arg(long, default_value = "15s", value_parser = parse_timeout)]
         timeout: Duration,
         /// text for people, json for programs.
-        #[arg(long, value_enum, default_value_t = StatusFormat::Text)]
-        format: StatusFormat,
+        #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
+        format: ReportFormat,
         #[command(flatten)]
         store: StoreArgs,
         #[command(flatten)]
         instance_args: InstanceArgs,
     },
-    /// Forget a kept token here; it still works on the instance until deleted there
-    /// (Settings > Connected apps).
-    #[command(after_help = EXIT_CODES)]
+    /// End a kept token's life: revoke it on the instance where the instance allows it, then
+    /// forget it here.
+    ///
+    /// Misskey 2026.9.0 and later delete the token; older servers and the forks do not let an
+    /// app revoke its own token, and it then works until you delete the app at
+    /// INSTANCE/settings/apps, which miauth names. miauth asks the instance once.
+    #[command(after_help = LOGOUT_EXIT_CODES)]
     Logout {
         /// The instance.
         instance: String,
         /// The account's username [default: the active account of the instance].
         #[arg(short, long)]
         user: Option<String>,
+        /// Only forget the token here, without asking the instance to revoke it.
+        #[arg(long)]
+        local: bool,
         /// Forget the account here even when the system keyring cannot be reached (locked,
         /// refused, no answer); its token then stays in the keyring, and miauth says how to
         /// remove it by hand.
         #[arg(long)]
         force: bool,
         #[command(flatten)]
+        revoke: RevokeArgs,
+        #[command(flatten)]
         store: StoreArgs,
+    },
+    /// Revoke a token that is not kept, read from MISSKEY_TOKEN or standard input (never from
+    /// an argument, which other users can read): the last step of a CI job that logged in.
+    ///
+    /// The outcomes and their wording are those of `miauth logout`.
+    #[command(after_help = LOGOUT_EXIT_CODES)]
+    Revoke {
+        /// The instance [default: MISSKEY_URL].
+        instance: Option<String>,
+        /// Refused: a token is never taken as an argument.
+        #[arg(hide = true)]
+        token: Option<String>,
+        #[command(flatten)]
+        revoke: RevokeArgs,
     },
     /// Make a kept account the active one of its instance.
     #[command(after_help = EXIT_CODES)]
@@ -155,9 +178,11 @@ pub(super) enum Command {
         /// check may get the token before the browser comes back [default: at once].
         #[arg(long, value_name = "DURATION", value_parser = parse_delay)]
         redirect_delay: Option<Duration>,
-        /// Answer as this server did when observed: nodeinfo, meta, the consent page and every
-        /// quirk of that software and version [default: misskey:2025.11.1, with a one-step
-        /// consent page].
+        /// Answer as this server does: nodeinfo, meta, the consent page and every quirk of that
+        /// software and version. All but misskey:2026.9.0 were observed on real servers;
+        /// misskey:2026.9.0 follows a published change (a token may revoke itself) that no
+        /// server here could run [default: misskey:2026.7.0, the newest observed, with a
+        /// one-step consent page].
         #[arg(long, value_enum, value_name = "SOFTWARE:VERSION")]
         dressed_as: Option<DressArg>,
         /// Behave like a particular version or fork; repeatable, and added to --dressed-as.
@@ -203,12 +228,39 @@ Exit codes:
   6    not logged in: nothing kept for that instance or account, or its token was revoked
   126  the command cannot be run (127: it was not found)";
 
+pub(super) const LOGOUT_EXIT_CODES: &str = "\
+Exit codes:
+  0    the instance answered: the token is revoked, was revoked already, or the instance
+       does not let an app revoke its own token (then it works until you delete the app at
+       INSTANCE/settings/apps); with logout, the account is forgotten here
+  2    usage error or invalid input; with revoke, no token in MISSKEY_TOKEN or on stdin
+  4    the instance could not be asked (unreachable, TLS, no answer in time) or gave an
+       answer that says nothing of the token: the token may still work, and with logout the
+       account is forgotten here all the same. 4 is the code of every instance failure.
+  5    the kept tokens cannot be read or written, the keyring is locked, refused or did not
+       answer (see --force)
+  6    not logged in: nothing kept for that instance or account";
+
 pub(super) const STATUS_EXIT_CODES: &str = "\
 Exit codes:
   0    every account listed works (or --offline)
   4    an instance could not be reached or answered strangely
   5    the kept tokens cannot be read
   6    nothing is kept, or a token is missing or revoked";
+
+/// How `logout` and `revoke` ask the instance, and what they print.
+#[derive(Args, Debug)]
+pub(super) struct RevokeArgs {
+    /// How long the instance may take to answer.
+    #[arg(long, default_value = "15s", value_parser = parse_timeout)]
+    pub(super) timeout: Duration,
+    /// text for people (on stderr), json for programs: one object on stdout.
+    #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
+    pub(super) format: ReportFormat,
+    /// Also trust the CA certificate(s) in FILE (PEM), for an instance with a private CA.
+    #[arg(long, value_name = "FILE")]
+    pub(super) ca_cert: Option<PathBuf>,
+}
 
 /// Which kept token `token` and `exec` use, and how to log in when none is usable.
 #[derive(Args, Debug)]
@@ -274,7 +326,7 @@ pub(super) enum StoreArg {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub(super) enum StatusFormat {
+pub(super) enum ReportFormat {
     Text,
     Json,
 }
@@ -353,9 +405,13 @@ impl OutputArgs {
     }
 }
 
-/// The servers `miauth mock --dressed-as` plays, each as observed.
+/// The servers `miauth mock --dressed-as` plays: each as observed, but the last, which
+/// follows a published change.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub(super) enum DressArg {
+    /// Misskey 2026.7.0: as 2025.11.1 (account picker), plus the permission write:admin:unset-mfa (a new server has federation off: add --quirk federation-off).
+    #[value(name = "misskey:2026.7.0")]
+    Misskey2026_7_0,
     /// Misskey 2025.11.1: account picker (a new server has federation off: add --quirk federation-off).
     #[value(name = "misskey:2025.11.1")]
     Misskey2025_11_1,
@@ -380,12 +436,16 @@ pub(super) enum DressArg {
     /// Iceshrimp 2026.5.1: callback concatenated; a revoked token gets 403.
     #[value(name = "iceshrimp:2026.5.1")]
     Iceshrimp2026_5_1,
+    /// Misskey 2026.9.0, not observed: follows the published change (#17903); as 2026.7.0, and a token may revoke itself (i/revoke-token).
+    #[value(name = "misskey:2026.9.0")]
+    Misskey2026_9_0,
 }
 
 impl DressArg {
     /// The software and version, as nodeinfo names them.
     pub(super) fn software_version(self) -> (&'static str, &'static str) {
         match self {
+            DressArg::Misskey2026_7_0 => ("misskey", "2026.7.0"),
             DressArg::Misskey2025_11_1 => ("misskey", "2025.11.1"),
             DressArg::Misskey2024_11_0 => ("misskey", "2024.11.0"),
             DressArg::Misskey13_14_2 => ("misskey", "13.14.2"),
@@ -394,6 +454,7 @@ impl DressArg {
             DressArg::Cherrypick4_17_0 => ("cherrypick", "4.17.0"),
             DressArg::Firefish20241205 => ("firefish", "20241205"),
             DressArg::Iceshrimp2026_5_1 => ("iceshrimp", "2026.5.1"),
+            DressArg::Misskey2026_9_0 => ("misskey", "2026.9.0"),
         }
     }
 }

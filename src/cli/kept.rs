@@ -50,12 +50,23 @@ pub(super) fn open_store(args: &StoreArgs) -> Result<Store, Error> {
 }
 
 /// Keeps the token of a login that just succeeded; a failure is reported here and returned, so
-/// that the delivery can say the token was not kept.
+/// that the delivery can say the token was not kept. A token it replaces, kept before for the
+/// same account, is revoked on the instance where the instance allows it (`roots`: the CA
+/// certificates of `--ca-cert`): every new login would otherwise leave one more app behind.
 pub(super) async fn save(
     reporter: &Reporter,
     store: &Store,
     credentials: &Credentials,
+    roots: &[reqwest::Certificate],
 ) -> Result<(), Error> {
+    // Read before it is overwritten; a token that cannot be read is simply replaced.
+    let before = match store.find(
+        Some(&credentials.instance.authority()),
+        Some(&credentials.user.username),
+    ) {
+        Ok(account) if !credentials.user.username.is_empty() => store.token(&account).await.ok(),
+        _ => None,
+    };
     match store.save(credentials).await {
         Ok(saved) => {
             if let Some(warning) = &saved.warning {
@@ -66,12 +77,24 @@ pub(super) async fn save(
                 clean(&saved.account.handle()),
                 place(store, saved.account.kept_in)
             ));
-            if saved.replaced {
-                reporter.say_always(&format!(
-                    "miauth: the token kept before for {} is forgotten here; it still works until you delete the app at {}/settings/apps.",
+            match before {
+                Some(old) if old.expose() != credentials.token.expose() => {
+                    super::revoke::retire(
+                        reporter,
+                        &saved.account,
+                        &credentials.instance,
+                        &old,
+                        roots,
+                    )
+                    .await;
+                }
+                // Kept, but its token could not be read: nothing to revoke it with.
+                None if saved.replaced => reporter.say_always(&format!(
+                    "miauth: the token kept before for {} is forgotten here; it still works until you delete the app at {}.",
                     clean(&saved.account.handle()),
-                    clean(&saved.account.url)
-                ));
+                    clean(&miauth::revoke::settings_url(&credentials.instance))
+                )),
+                _ => {}
             }
             Ok(())
         }
@@ -367,7 +390,7 @@ pub(super) async fn resolve(
     if let Some(wanted) = asked.user.as_deref().map(|u| u.trim_start_matches('@'))
         && !credentials.user.username.eq_ignore_ascii_case(wanted)
     {
-        if let Err(e) = save(&start.reporter, &store, &credentials).await {
+        if let Err(e) = save(&start.reporter, &store, &credentials, &roots).await {
             return Ok((credentials, Err(e)));
         }
         return Err(fail(Error::NotLoggedIn {
@@ -379,7 +402,7 @@ pub(super) async fn resolve(
             ),
         }));
     }
-    let kept = save(&start.reporter, &store, &credentials).await;
+    let kept = save(&start.reporter, &store, &credentials, &roots).await;
     Ok((credentials, kept))
 }
 

@@ -14,6 +14,7 @@ mod generate;
 mod kept;
 mod qr;
 mod report;
+mod revoke;
 mod start;
 mod status;
 
@@ -97,8 +98,13 @@ pub fn run() -> u8 {
                     Ok(store) => store,
                     Err(e) => return start.fail_early(&e, &out),
                 };
+                let roots = match read_ca(&instance_args) {
+                    Ok(found) => found.map(|(_, certs)| certs).unwrap_or_default(),
+                    Err(e) => return start.fail_early(&e, &out),
+                };
+                let keep = store.as_ref().map(|store| (store, roots.as_slice()));
                 match prepare_login(&instance, app, &instance_args, &start.reporter).await {
-                    Ok(login) => start.run(login, &wait, &out, store.as_ref()).await,
+                    Ok(login) => start.run(login, &wait, &out, keep).await,
                     Err(e) => start.fail_early(&e, &out),
                 }
             }
@@ -121,9 +127,25 @@ pub fn run() -> u8 {
             Command::Logout {
                 instance,
                 user,
+                local,
                 force,
+                revoke,
                 store,
-            } => accounts::logout(quiet, &instance, user.as_deref(), force, &store).await,
+            } => {
+                let asked = accounts::LogoutAsked {
+                    instance: &instance,
+                    user: user.as_deref(),
+                    local,
+                    force,
+                    revoke: &revoke,
+                };
+                accounts::logout(quiet, asked, &store).await
+            }
+            Command::Revoke {
+                instance,
+                token,
+                revoke: args,
+            } => revoke::revoke(quiet, instance, token, &args).await,
             Command::Switch {
                 instance,
                 user,
@@ -236,7 +258,12 @@ type CaFile = (Vec<u8>, Vec<reqwest::Certificate>);
 
 /// The CA certificates of `--ca-cert`, if given.
 fn read_ca(args: &InstanceArgs) -> Result<Option<CaFile>, Error> {
-    let Some(path) = &args.ca_cert else {
+    read_ca_file(args.ca_cert.as_deref())
+}
+
+/// The CA certificates of the file `--ca-cert` names, if given.
+fn read_ca_file(path: Option<&std::path::Path>) -> Result<Option<CaFile>, Error> {
+    let Some(path) = path else {
         return Ok(None);
     };
     let refuse = |reason: String| Error::InvalidOption {

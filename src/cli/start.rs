@@ -82,13 +82,14 @@ impl Start {
     }
 
     /// Runs a configured login with the terminal's progress, signals and output; with a
-    /// `store`, the token is also kept there.
+    /// `store`, the token is also kept there (and one it replaces revoked, trusting `roots`
+    /// beside the system's CAs).
     pub(super) async fn run(
         &self,
         login: Login,
         wait: &WaitArgs,
         out: &OutputArgs,
-        store: Option<&miauth::Store>,
+        store: Option<(&miauth::Store, &[reqwest::Certificate])>,
     ) -> u8 {
         let destination = match destination(out) {
             Ok(destination) => destination,
@@ -104,7 +105,7 @@ impl Start {
         // Kept before it is delivered; a store that fails never costs the token, which is
         // delivered all the same.
         let kept = match store {
-            Some(store) => kept::save(&self.reporter, store, &credentials).await,
+            Some((store, roots)) => kept::save(&self.reporter, store, &credentials, roots).await,
             None => Ok(()),
         };
         let code = deliver::deliver(

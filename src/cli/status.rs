@@ -14,7 +14,7 @@ use miauth::store::{Account, KeptIn, instance_key};
 use miauth::{AccessToken, Error, Instance, Store, exit};
 use serde_json::json;
 
-use super::args::{InstanceArgs, StatusFormat, StoreArgs};
+use super::args::{InstanceArgs, ReportFormat, StoreArgs};
 use super::kept::{fail, from_environment, open_store, ping, place};
 use super::report::clean;
 use super::{deliver, read_ca};
@@ -48,7 +48,7 @@ pub(super) async fn status(
     instance: Option<String>,
     offline: bool,
     deadline: Duration,
-    format: StatusFormat,
+    format: ReportFormat,
     args: &StoreArgs,
     instance_args: &InstanceArgs,
 ) -> u8 {
@@ -120,8 +120,8 @@ pub(super) async fn status(
         fare_all(&store, rows, &roots, deadline).await
     };
     let text = match format {
-        StatusFormat::Text => status_text(&store, &listed),
-        StatusFormat::Json => status_json(&store, &listed),
+        ReportFormat::Text => status_text(&store, &listed),
+        ReportFormat::Json => status_json(&store, &listed),
     };
     if deliver::write_stdout(&text).is_err() {
         return exit::LOCAL;

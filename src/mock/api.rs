@@ -3,8 +3,10 @@
 //! with (`/api/i`, `/api/ping`, revoking). The check endpoint is `check.rs`; what a client reads
 //! to find the server (meta, nodeinfo, WebFinger, host-meta, users/show) is `discovery.rs`.
 //!
-//! Answers are those recorded from Misskey 2025.11.1 (`observed-misskey-2025.11.1.md`), or
-//! those of the server the fake is dressed as (`firefish.rs` for the Firefish family).
+//! Answers are those recorded from Misskey 2025.11.1 and 2026.7.0
+//! (`observed-misskey-2025.11.1.md`), or those of the server the fake is dressed as
+//! (`firefish.rs` for the Firefish family); revoking a token with itself follows the change
+//! published for Misskey 2026.9.0 where the fake is dressed as that release or a later one.
 
 use std::sync::Arc;
 
@@ -143,15 +145,7 @@ pub(super) async fn i(
     }
     tokio::time::sleep(state.config.api_i_delay).await;
     let Some(token) = credential(&headers, &body) else {
-        return api_json(
-            StatusCode::UNAUTHORIZED,
-            json!({"error": {
-                "message": "Credential required.",
-                "code": "CREDENTIAL_REQUIRED",
-                "id": "1384574d-a912-4b81-8601-c7b1c4085df1",
-                "kind": "client",
-            }}),
-        );
+        return credential_required(CREDENTIAL_REQUIRED_ID);
     };
     match state.token_check(&token) {
         _ if !state.config.tokens_work => authentication_failed(&state),
@@ -169,6 +163,23 @@ pub(super) async fn i(
             api_json(StatusCode::OK, user_json(&state))
         }
     }
+}
+
+/// The id of Misskey's `CREDENTIAL_REQUIRED`, for endpoints that have no such error of their own.
+const CREDENTIAL_REQUIRED_ID: &str = "1384574d-a912-4b81-8601-c7b1c4085df1";
+
+/// A request without a token to an endpoint that needs one; `id` is the generic
+/// [`CREDENTIAL_REQUIRED_ID`], or the endpoint's own where it declares one.
+fn credential_required(id: &'static str) -> Response {
+    api_json(
+        StatusCode::UNAUTHORIZED,
+        json!({"error": {
+            "message": "Credential required.",
+            "code": "CREDENTIAL_REQUIRED",
+            "id": id,
+            "kind": "client",
+        }}),
+    )
 }
 
 /// The token a request carries, as `Authorization: Bearer` or as `i` in the body.
@@ -226,8 +237,11 @@ pub(super) async fn ping(
     api_json(StatusCode::OK, json!({"pong": now}))
 }
 
-/// `POST /api/i/revoke-token`: the web UI's own call; an application's token cannot revoke
-/// itself (400 `ACCESS_DENIED`, as observed on Misskey 2025.11.1).
+/// `POST /api/i/revoke-token` called with an application's token (the fake has no web client
+/// token). Every server observed keeps the endpoint to the web client's own token and refuses
+/// any other before it reads the parameters: 400 `ACCESS_DENIED`, and the token goes on
+/// working. Misskey 2026.9.0 and later ([`Quirks::revokes_own_token`](super::Quirks)) let
+/// a token revoke itself: see [`revoke_by_itself`].
 pub(super) async fn revoke_token(
     State(state): State<Arc<MockState>>,
     method: Method,
@@ -237,18 +251,92 @@ pub(super) async fn revoke_token(
     if let Some(refusal) = refused(&state, &method, &headers, &body).await {
         return refusal;
     }
-    match credential(&headers, &body) {
-        Some(token) if state.token_check(&token) != TokenCheck::Unknown => api_json(
-            StatusCode::BAD_REQUEST,
+    let revokes_own_token = state.config.quirks.revokes_own_token;
+    let Some(token) = credential(&headers, &body) else {
+        // 2026.9.0 declares a CREDENTIAL_REQUIRED of this endpoint's own, with its own id.
+        return credential_required(if revokes_own_token {
+            "6f1f0d3a-3d5b-4b1f-9c3e-2a6d1e5b8c47"
+        } else {
+            CREDENTIAL_REQUIRED_ID
+        });
+    };
+    if !state.config.tokens_work || state.token_check(&token) == TokenCheck::Unknown {
+        return authentication_failed(&state);
+    }
+    if revokes_own_token {
+        revoke_by_itself(&state, &token, &body)
+    } else {
+        access_denied(&state)
+    }
+}
+
+/// Misskey 2026.9.0's `i/revoke-token` called with the live token `credential`: it deletes
+/// itself when named as `token` (204); naming another live token of the account is refused
+/// (403, nothing deleted); anything else, a token that matches nothing, `null` or `""`
+/// included, is 204 with nothing deleted, so that an application learns nothing of tokens
+/// that are not its own.
+fn revoke_by_itself(state: &MockState, credential: &str, body: &Bytes) -> Response {
+    let params = serde_json::from_slice::<Value>(body).unwrap_or(Value::Null);
+    // `tokenId` names a token by its database id; the fake gives its tokens none, so every
+    // `tokenId` matches nothing and falls to the 204 below.
+    let named = params.get("token").and_then(Value::as_str);
+    match named {
+        Some(named) if named == credential => {
+            state.revoke(credential);
+            no_content()
+        }
+        // Every token the fake issues belongs to its one account.
+        Some(named) if state.token_check(named) != TokenCheck::Unknown => api_json(
+            StatusCode::FORBIDDEN,
             json!({"error": {
-                "message": "Access denied.",
-                "code": "ACCESS_DENIED",
-                "id": "56f35758-7dd5-468b-8439-5d6fb8ec9b8e",
+                "message": "Permission denied.",
+                "code": "PERMISSION_DENIED",
+                "id": "fc20d118-5705-4462-b6c5-2b5b43092cf3",
                 "kind": "client",
             }}),
         ),
-        _ => authentication_failed(&state),
+        _ => no_content(),
     }
+}
+
+/// An endpoint kept for the web client, called with an application's token: 400
+/// `ACCESS_DENIED`, with `WWW-Authenticate` naming the realm (Misskey's, or CherryPick's own)
+/// except on the Firefish family.
+fn access_denied(state: &MockState) -> Response {
+    let mut response = api_json(
+        StatusCode::BAD_REQUEST,
+        json!({"error": {
+            "message": "Access denied.",
+            "code": "ACCESS_DENIED",
+            "id": "56f35758-7dd5-468b-8439-5d6fb8ec9b8e",
+            "kind": "client",
+        }}),
+    );
+    if !state.config.quirks.access_denied_without_challenge {
+        // CherryPick renamed the realm; Sharkey and the others kept Misskey's.
+        let challenge = if state.config.software.eq_ignore_ascii_case("cherrypick") {
+            r#"Bearer realm="CherryPick", error="invalid_request", error_description="Access denied.""#
+        } else {
+            r#"Bearer realm="Misskey", error="invalid_request", error_description="Access denied.""#
+        };
+        response.headers_mut().insert(
+            header::WWW_AUTHENTICATE,
+            HeaderValue::from_static(challenge),
+        );
+    }
+    response
+}
+
+/// 204 with an empty body, as Misskey answers an endpoint that returns nothing.
+fn no_content() -> Response {
+    (
+        StatusCode::NO_CONTENT,
+        [(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("private, max-age=0, must-revalidate"),
+        )],
+    )
+        .into_response()
 }
 
 /// `POST /mock/revoke` with `{"token": "..."}`: only the fake has it; it stands for deleting

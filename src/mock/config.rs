@@ -7,7 +7,8 @@
 
 use std::time::Duration;
 
-/// Behaviours of particular versions and forks, off by default (Misskey 2025.11 behaviour).
+/// Behaviours of particular versions and forks, off by default (the behaviour of Misskey
+/// 2025.11.1 and 2026.7.0, which answer alike).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Quirks {
     /// Misskey before 2024.11.0 and the forks built on it (Sharkey, Firefish, Iceshrimp):
@@ -34,6 +35,16 @@ pub struct Quirks {
     /// 400; GET, or a path under `/api/` it does not know, gets a plain-text 500; and `/api/i`
     /// answers a token without `read:account`.
     pub firefish_api: bool,
+    /// Misskey 2026.9.0 and later (upstream pull request #17903; a published change, not
+    /// observed): `i/revoke-token` lets a third-party token revoke itself (204), refuses
+    /// another token of the account (403), and names its own id when no credential is sent.
+    /// Before, the endpoint served the web client's own token alone and answered an app's
+    /// token 400 `ACCESS_DENIED`, leaving it alive.
+    pub revokes_own_token: bool,
+    /// Firefish and Iceshrimp: an endpoint kept for the web client (`i/revoke-token`) refuses
+    /// an app's token with the same 400 `ACCESS_DENIED` as Misskey, but without Misskey's
+    /// `WWW-Authenticate` header.
+    pub access_denied_without_challenge: bool,
 }
 
 impl Quirks {
@@ -64,9 +75,12 @@ impl Quirks {
                 // and the observation is what the fake follows.
                 redirects_after_failed_creation: version
                     .is_some_and(|v| ((2024, 11, 0)..(2024, 11, 1)).contains(&v)),
+                revokes_own_token: version.is_some_and(|v| v >= (2026, 9, 0)),
                 ..Quirks::default()
             },
-            // Sharkey's page keeps what it does not know, whatever Misskey it follows.
+            // Sharkey's page keeps what it does not know, whatever Misskey it follows. Whether
+            // and when Sharkey (or CherryPick) takes Misskey 2026.9.0's self-revocation is not
+            // known, so neither gets it by its version.
             "sharkey" => Quirks {
                 keeps_unknown_permissions: true,
                 ..Quirks::default()
@@ -76,6 +90,7 @@ impl Quirks {
                 keeps_unknown_permissions: true,
                 concatenated_callback: true,
                 forbidden_unknown_token: true,
+                access_denied_without_challenge: true,
                 // Observed on Firefish; Iceshrimp's other answers were not recorded.
                 firefish_api: software.eq_ignore_ascii_case("firefish"),
                 ..Quirks::default()
@@ -228,20 +243,16 @@ impl MockConfig {
     /// as seen: CherryPick 4.17.0 names its base, Misskey 2025.10.2, and starts with federation
     /// off; the account picker is on for Misskey 2024.11.0 and later and the forks that follow
     /// it (Sharkey by its own version, CherryPick by the base it names), and off for older
-    /// ones and for the Firefish family.
+    /// ones and for the Firefish family. Misskey 2026.9.0 and later, which no one could build
+    /// here, follow the published change that lets a token revoke itself
+    /// ([`Quirks::revokes_own_token`]).
     pub fn dressed_as(software: &str, version: &str) -> Self {
         let name = software.to_ascii_lowercase();
         let based_misskey_version = match (name.as_str(), version) {
             ("cherrypick", "4.17.0") => Some("2025.10.2".to_owned()),
             _ => None,
         };
-        let follows = match name.as_str() {
-            "misskey" | "sharkey" => crate::detect::parse_version(version),
-            "cherrypick" => based_misskey_version
-                .as_deref()
-                .and_then(crate::detect::parse_version),
-            _ => None,
-        };
+        let follows = misskey_followed(&name, version, based_misskey_version.as_deref());
         let mut quirks = Quirks::of(software, version);
         if name == "cherrypick" && based_misskey_version.is_some() {
             // A fresh CherryPick 4.17.0 has federation `none`, like a new Misskey since 2025.8.
@@ -279,6 +290,17 @@ impl MockConfig {
         }
     }
 
+    /// The Misskey release this server follows, where that is known: Misskey's own version,
+    /// Sharkey's (its numbers follow Misskey's releases), or the base a fork names. What the
+    /// server knows depends on it, such as the permission names newer releases brought.
+    pub(super) fn misskey_followed(&self) -> Option<(u64, u64, u64)> {
+        misskey_followed(
+            &self.software.to_ascii_lowercase(),
+            &self.version,
+            self.based_misskey_version.as_deref(),
+        )
+    }
+
     /// Misskey 2024.11.0 whose token creation fails: Accept redirects to the callback, yet no
     /// token exists, and every check says `{"ok":false}`.
     pub fn approving_without_token() -> Self {
@@ -289,6 +311,21 @@ impl MockConfig {
     }
 }
 
+/// See [`MockConfig::misskey_followed`]; `software` in lower case.
+fn misskey_followed(
+    software: &str,
+    version: &str,
+    based_misskey_version: Option<&str>,
+) -> Option<(u64, u64, u64)> {
+    match software {
+        "misskey" | "sharkey" => crate::detect::parse_version(version),
+        _ => based_misskey_version.and_then(crate::detect::parse_version),
+    }
+}
+
+/// Misskey 2026.7.0, the newest release observed on a real server, answering as it does except
+/// for its consent page, which is one step (no account picker): see
+/// [`MockConfig::account_picker`]. Federation is on, as on a server set up before 2025.8.
 impl Default for MockConfig {
     fn default() -> Self {
         MockConfig {
@@ -296,7 +333,8 @@ impl Default for MockConfig {
             redirect: Redirect::AtOnce,
             quirks: Quirks::default(),
             software: "misskey".into(),
-            version: "2025.11.1".into(),
+            // The newest release observed on a real server.
+            version: "2026.7.0".into(),
             username: "alice".into(),
             display_name: Some("Alice Example".into()),
             check_faults: Vec::new(),
@@ -328,6 +366,7 @@ mod tests {
         assert!(!q("misskey", "2024.11.1").redirects_after_failed_creation);
         assert!(!q("misskey", "2024.10.1").redirects_after_failed_creation);
         assert_eq!(q("misskey", "2025.11.1"), Quirks::default());
+        assert_eq!(q("misskey", "2026.7.0"), Quirks::default());
         assert!(q("Sharkey", "2025.4.2").keeps_unknown_permissions);
         let firefish = q("firefish", "1.0.5");
         assert!(firefish.concatenated_callback && firefish.keeps_unknown_permissions);
@@ -349,6 +388,45 @@ mod tests {
     }
 
     #[test]
+    fn only_misskey_2026_9_0_and_later_let_a_token_revoke_itself() {
+        let q = |software, version| MockConfig::dressed_as(software, version).quirks;
+        assert!(q("misskey", "2026.9.0").revokes_own_token);
+        assert!(q("misskey", "2027.1.0").revokes_own_token);
+        for (software, version) in [
+            ("misskey", "2026.7.0"),
+            ("misskey", "2026.8.9"),
+            ("sharkey", "2026.9.0"),
+            ("firefish", "20241205"),
+        ] {
+            assert!(
+                !q(software, version).revokes_own_token,
+                "{software} {version}"
+            );
+        }
+        assert!(!MockConfig::default().quirks.revokes_own_token);
+        // Refusing an app's token, only Misskey and the forks on it add `WWW-Authenticate`.
+        assert!(q("iceshrimp", "2026.5.1").access_denied_without_challenge);
+        assert!(q("firefish", "20241205").access_denied_without_challenge);
+        assert!(!q("cherrypick", "4.17.0").access_denied_without_challenge);
+        assert!(!q("misskey", "2026.7.0").access_denied_without_challenge);
+    }
+
+    #[test]
+    fn the_default_is_the_newest_misskey_observed_with_a_one_step_page() {
+        let default = MockConfig::default();
+        assert_eq!(
+            (default.software.as_str(), default.version.as_str()),
+            ("misskey", "2026.7.0")
+        );
+        assert_eq!(default.misskey_followed(), Some((2026, 7, 0)));
+        assert_eq!(
+            default.quirks,
+            MockConfig::dressed_as("misskey", "2026.7.0").quirks
+        );
+        assert!(!default.account_picker);
+    }
+
+    #[test]
     fn the_account_picker_comes_with_misskey_2024_11_and_the_forks_that_follow_it() {
         let picker = |software, version| MockConfig::dressed_as(software, version).account_picker;
         assert!(picker("misskey", "2025.11.1"));
@@ -364,6 +442,7 @@ mod tests {
             cherrypick.based_misskey_version.as_deref(),
             Some("2025.10.2")
         );
+        assert_eq!(cherrypick.misskey_followed(), Some((2025, 10, 2)));
         assert!(cherrypick.quirks.federation_off);
         assert!(
             !MockConfig::dressed_as("sharkey", "2025.4.7")

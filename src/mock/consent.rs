@@ -21,7 +21,7 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
-use super::{ConsentRequest, MockState, Redirect};
+use super::{ConsentRequest, Kept, MockState, Redirect};
 use crate::page::{MessagePage, Tone, html};
 
 const FOOTER: &str = "miauth fake instance: for testing only, no real account is involved.";
@@ -151,7 +151,7 @@ async fn accept(
     redirect: StatusCode,
 ) -> Response {
     let quirks = &state.config.quirks;
-    let created = match token_creation_problem(request, quirks.keeps_unknown_permissions) {
+    let created = match token_creation_problem(request, Kept::of(&state.config)) {
         Some(problem) => Err(problem),
         None if state.config.token_creation_fails => {
             Err("the server could not store the token".to_owned())
@@ -218,20 +218,16 @@ async fn redirect_delay(state: &MockState, session: &str, created: bool) {
 }
 
 /// The permission names the page passes on to token creation: every one on a server that
-/// keeps names it does not know, otherwise only the known ones.
-pub(super) fn granted(permission: Option<&str>, keeps_unknown: bool) -> Vec<&str> {
+/// keeps names it does not know, otherwise only those that server knows.
+pub(super) fn granted(permission: Option<&str>, kept: Kept) -> Vec<&str> {
     permission
-        .map(|p| {
-            p.split(',')
-                .filter(|n| keeps_unknown || super::server_knows(n))
-                .collect()
-        })
+        .map(|p| p.split(',').filter(|n| kept.keeps(n)).collect())
         .unwrap_or_default()
 }
 
 /// Why the real server would refuse to create the token, if it would: a value too long for
 /// its column, or a permission passed on twice (the endpoint wants unique items).
-fn token_creation_problem(request: &ConsentRequest, keeps_unknown: bool) -> Option<String> {
+fn token_creation_problem(request: &ConsentRequest, kept: Kept) -> Option<String> {
     if request
         .name
         .as_ref()
@@ -250,7 +246,7 @@ fn token_creation_problem(request: &ConsentRequest, keeps_unknown: bool) -> Opti
             "the icon URL is longer than {MAX_ICON_CHARS} characters"
         ));
     }
-    let permissions = granted(request.permission.as_deref(), keeps_unknown);
+    let permissions = granted(request.permission.as_deref(), kept);
     for (i, name) in permissions.iter().enumerate() {
         if permissions[..i].contains(name) {
             return Some(format!("the permission {name} is listed twice"));
@@ -342,6 +338,9 @@ fn message(status: StatusCode, title: &str, text: &str, tone: Tone) -> Response 
 mod tests {
     use super::*;
 
+    /// A server of the newest release played, which drops names it does not know.
+    const NEWEST: Kept = Kept::Known(None);
+
     #[test]
     fn callback_is_built_like_new_url_and_search_params_set() {
         let cases = [
@@ -410,17 +409,35 @@ mod tests {
             permission: Some("read:account,read:account".into()),
             ..Default::default()
         };
-        assert!(token_creation_problem(&r, false).unwrap().contains("twice"));
+        assert!(
+            token_creation_problem(&r, NEWEST)
+                .unwrap()
+                .contains("twice")
+        );
         r.permission = Some("read:account,read:nonsense,read:nonsense".into());
-        assert_eq!(token_creation_problem(&r, false), None);
-        assert!(token_creation_problem(&r, true).unwrap().contains("twice"));
+        assert_eq!(token_creation_problem(&r, NEWEST), None);
+        assert!(
+            token_creation_problem(&r, Kept::Every)
+                .unwrap()
+                .contains("twice")
+        );
         assert_eq!(
-            granted(Some("read:account,read:nonsense"), false),
+            granted(Some("read:account,read:nonsense"), NEWEST),
             ["read:account"]
         );
         assert_eq!(
-            granted(Some("read:account,read:nonsense"), true),
+            granted(Some("read:account,read:nonsense"), Kept::Every),
             ["read:account", "read:nonsense"]
+        );
+        // A name from a later release is unknown to an older server, and dropped like any.
+        let asked = Some("read:account,write:admin:unset-mfa");
+        assert_eq!(
+            granted(asked, Kept::Known(Some((2025, 11, 1)))),
+            ["read:account"]
+        );
+        assert_eq!(
+            granted(asked, Kept::Known(Some((2026, 7, 0)))),
+            ["read:account", "write:admin:unset-mfa"]
         );
     }
 
@@ -446,13 +463,13 @@ mod tests {
                 icon: Some(icon.clone()),
                 ..Default::default()
             };
-            assert_eq!(token_creation_problem(&fits, false), None, "{unit}");
+            assert_eq!(token_creation_problem(&fits, NEWEST), None, "{unit}");
             let long_name = ConsentRequest {
                 name: Some(format!("{name}{unit}")),
                 ..fits.clone()
             };
             assert!(
-                token_creation_problem(&long_name, false).is_some_and(|p| p.contains("name")),
+                token_creation_problem(&long_name, NEWEST).is_some_and(|p| p.contains("name")),
                 "{unit}: 129 characters"
             );
             let long_icon = ConsentRequest {
@@ -460,7 +477,7 @@ mod tests {
                 ..fits
             };
             assert!(
-                token_creation_problem(&long_icon, false).is_some_and(|p| p.contains("icon")),
+                token_creation_problem(&long_icon, NEWEST).is_some_and(|p| p.contains("icon")),
                 "{unit}: 513 characters"
             );
         }

@@ -33,13 +33,52 @@ use tokio::task::JoinHandle;
 pub use browser::{Choice, Journey, ScriptedBrowser, Visit};
 pub use config::{CheckFault, MockConfig, Quirks, Redirect};
 
-/// The permission names the server knows, one a line: the fake's own copy of Misskey's list,
-/// kept apart from the client's so that a wrong entry in either shows up in their comparison.
+/// The permission names the newest server played knows, one a line: the fake's own copy of
+/// Misskey's list, kept apart from the client's so that a wrong entry in either shows up in
+/// their comparison.
 const SERVER_PERMISSIONS: &str = include_str!("permissions.txt");
 
-/// Whether the server knows the permission `name`.
-fn server_knows(name: &str) -> bool {
-    SERVER_PERMISSIONS.lines().any(|known| known == name)
+/// Names of [`SERVER_PERMISSIONS`] that came with a later release than some the fake plays,
+/// and that release: a server dressed as an older Misskey does not know them, and since
+/// 2024.11.0 drops them from the token. The fake's own record, apart from the client's
+/// `permission::introduced_in` for the same reason as the list.
+const LEARNED_IN: &[(&str, (u64, u64, u64))] = &[("write:admin:unset-mfa", (2026, 7, 0))];
+
+/// Whether a server following Misskey `follows` knows the permission `name`; one whose version
+/// is not known (`None`) knows every name of the newest.
+fn server_knows(name: &str, follows: Option<(u64, u64, u64)>) -> bool {
+    let learned_later = LEARNED_IN
+        .iter()
+        .any(|(learned, since)| *learned == name && follows.is_some_and(|v| v < *since));
+    !learned_later && SERVER_PERMISSIONS.lines().any(|known| known == name)
+}
+
+/// Which of the permission names a consent page was asked for the server passes on to the
+/// token it creates.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kept {
+    /// Every name, known or not: Misskey before 2024.11.0, Sharkey, the Firefish family.
+    Every,
+    /// Those a server following this Misskey release knows (`None`: the newest).
+    Known(Option<(u64, u64, u64)>),
+}
+
+impl Kept {
+    /// What the server `config` plays passes on.
+    fn of(config: &MockConfig) -> Kept {
+        if config.quirks.keeps_unknown_permissions {
+            Kept::Every
+        } else {
+            Kept::Known(config.misskey_followed())
+        }
+    }
+
+    fn keeps(self, name: &str) -> bool {
+        match self {
+            Kept::Every => true,
+            Kept::Known(follows) => server_knows(name, follows),
+        }
+    }
 }
 
 /// What a consent page was asked to show, after the server's decoding.
@@ -130,14 +169,20 @@ impl MockState {
     /// permissions its consent page was asked for, as this server keeps them.
     fn create_token(&self, session: &str) -> Result<String, getrandom::Error> {
         let value = crate::secret::random_alphanumeric(32)?;
-        let keeps_unknown = self.config.quirks.keeps_unknown_permissions;
+        let kept = Kept::of(&self.config);
+        let follows = self.config.misskey_followed();
         self.update(|records| {
             let permissions: Vec<String> = match records.consent.get(session) {
-                Some(consent) => consent::granted(consent.permission.as_deref(), keeps_unknown)
+                Some(consent) => consent::granted(consent.permission.as_deref(), kept)
                     .into_iter()
                     .map(str::to_owned)
                     .collect(),
-                None => SERVER_PERMISSIONS.lines().map(str::to_owned).collect(),
+                // Every name this server knows, as a token made by hand would have.
+                None => SERVER_PERMISSIONS
+                    .lines()
+                    .filter(|name| server_knows(name, follows))
+                    .map(str::to_owned)
+                    .collect(),
             };
             records
                 .tokens
@@ -491,6 +536,32 @@ mod tests {
         let server: Vec<&str> = SERVER_PERMISSIONS.lines().collect();
         let client: Vec<&str> = crate::permission::KNOWN.lines().collect();
         assert_eq!(server, client);
-        assert!(server_knows("read:account") && !server_knows("read:nonsense"));
+        assert_eq!(server.len(), 86);
+        assert!(server_knows("read:account", None) && !server_knows("read:nonsense", None));
+        // The names a later release brought, the client dates by the same release.
+        for (name, since) in LEARNED_IN {
+            assert_eq!(
+                crate::permission::introduced_in(name),
+                Some(*since),
+                "{name}"
+            );
+        }
+    }
+
+    #[test]
+    fn write_admin_unset_mfa_is_known_from_misskey_2026_7_0_on() {
+        let knows = |software, version| {
+            Kept::of(&MockConfig::dressed_as(software, version)).keeps("write:admin:unset-mfa")
+        };
+        assert!(knows("misskey", "2026.7.0"));
+        assert!(knows("misskey", "2026.9.0"));
+        assert!(!knows("misskey", "2025.11.1"));
+        // CherryPick 4.17.0 follows Misskey 2025.10.2.
+        assert!(!knows("cherrypick", "4.17.0"));
+        // Servers that keep every name keep this one too, unused.
+        assert!(knows("misskey", "13.14.2"));
+        assert!(knows("sharkey", "2025.4.7"));
+        assert!(server_knows("write:admin:unset-mfa", None));
+        assert!(server_knows("write:admin:meta", Some((2025, 11, 1))));
     }
 }

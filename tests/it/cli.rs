@@ -352,8 +352,9 @@ fn a_busy_port_exits_5_at_once_with_a_hint() {
 }
 
 #[test]
-fn mock_dressed_as_lists_the_observed_servers_and_refuses_others_naming_them() {
+fn mock_dressed_as_lists_the_observed_servers_and_the_published_change_and_refuses_others() {
     let observed = [
+        "misskey:2026.7.0",
         "misskey:2025.11.1",
         "misskey:2024.11.0",
         "misskey:13.14.2",
@@ -363,11 +364,26 @@ fn mock_dressed_as_lists_the_observed_servers_and_refuses_others_naming_them() {
         "firefish:20241205",
         "iceshrimp:2026.5.1",
     ];
+    // Not observed: it follows a published change (a token may revoke itself), and the help
+    // says so.
+    let published = "misskey:2026.9.0";
     let help = miauth().args(["mock", "--help"]).output().unwrap();
     let help = String::from_utf8_lossy(&help.stdout);
     for name in observed {
         assert!(help.contains(&format!("- {name}:")), "{name}: {help}");
     }
+    let line = help
+        .lines()
+        .find(|l| l.trim_start().starts_with(&format!("- {published}:")))
+        .unwrap_or_else(|| panic!("{published}: {help}"));
+    assert!(
+        line.contains("not observed") && line.contains("published change"),
+        "{line}"
+    );
+    assert!(
+        help.contains("[default: misskey:2026.7.0, the newest observed"),
+        "{help}"
+    );
 
     let out = miauth()
         .args(["mock", "--dressed-as", "mastodon:4.3.0"])
@@ -382,7 +398,10 @@ fn mock_dressed_as_lists_the_observed_servers_and_refuses_others_naming_them() {
         "{stderr}"
     );
     assert!(
-        stderr.contains(&format!("possible values: {}", observed.join(", "))),
+        stderr.contains(&format!(
+            "possible values: {}, {published}",
+            observed.join(", ")
+        )),
         "{stderr}"
     );
     assert!(out.stdout.is_empty());

@@ -1,7 +1,7 @@
 //! The fake instance dressed as an older Misskey or a fork behaves as that server does, and a
 //! whole login copes: unknown permission names kept, the callback built by concatenation, and
 //! a redirect after a failed token creation, and a warning about permission names newer than
-//! the Misskey a server follows.
+//! the Misskey a server follows (`write:admin:unset-mfa` before 2026.7.0 among them).
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -144,6 +144,56 @@ async fn on_firefish_the_session_is_appended_to_the_callback_and_the_login_succe
     assert!(journey.last().unwrap().body.contains("You are logged in"));
 }
 
+/// `write:admin:unset-mfa` came with Misskey 2026.7.0: asked of it, the login is quiet and the
+/// token holds the name; asked of 2025.11.1, miauth warns, and the server drops the name it
+/// does not know.
+#[tokio::test]
+async fn write_admin_unset_mfa_logs_in_quietly_on_misskey_2026_7_0_and_is_warned_about_before() {
+    for (version, warned, granted) in [
+        (
+            "2026.7.0",
+            false,
+            vec!["read:account", "write:admin:unset-mfa"],
+        ),
+        ("2025.11.1", true, vec!["read:account"]),
+    ] {
+        let server = mock(MockConfig::dressed_as("misskey", version)).await;
+        let (done, _) = accept_in_browser(
+            &[
+                "login",
+                server.base_url(),
+                "--no-browser",
+                "-p",
+                "read:account,write:admin:unset-mfa",
+            ],
+            &[],
+        )
+        .await;
+        assert_eq!(done.code, Some(0), "{version}: {}", done.stderr);
+        let warning = format!(
+            "miauth: warning: misskey {version} predates write:admin:unset-mfa; the token will not be able to use it there."
+        );
+        assert_eq!(
+            done.stderr.contains(&warning),
+            warned,
+            "{version}: {}",
+            done.stderr
+        );
+        assert_eq!(
+            done.stderr.contains("warning"),
+            warned,
+            "{version}: {}",
+            done.stderr
+        );
+        let token = done.stdout.trim_end();
+        assert_eq!(
+            server.granted_permissions(token),
+            Some(granted.iter().map(|n| (*n).to_owned()).collect()),
+            "{version}"
+        );
+    }
+}
+
 #[tokio::test]
 async fn misskey_2024_11_0_redirects_after_a_failed_token_creation_and_miauth_exits_4() {
     let server = mock(MockConfig {
@@ -209,7 +259,13 @@ pub struct Observed {
     too_new: &'static [&'static str],
 }
 
-pub const OBSERVED: [Observed; 8] = [
+pub const OBSERVED: [Observed; 9] = [
+    Observed {
+        software: "misskey",
+        version: "2026.7.0",
+        picker: true,
+        too_new: &[],
+    },
     Observed {
         software: "misskey",
         version: "2025.11.1",

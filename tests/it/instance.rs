@@ -106,7 +106,7 @@ async fn nodeinfo_403_with_federation_off_does_not_fail_detection() {
     let config = MockConfig::default().with_quirks(Quirks::federation_off());
     let (result, detected) = login_against(config).await;
     result.unwrap();
-    assert_eq!(detected.as_deref(), Some("misskey 2025.11.1"));
+    assert_eq!(detected.as_deref(), Some("misskey 2026.7.0"));
 }
 
 #[tokio::test]

@@ -197,10 +197,9 @@ async fn logout_with_the_keyring_locked_needs_force_and_then_says_where_the_toke
         format!("the token is still in the system keyring under service {service}, user alice"),
         format!("`secret-tool clear service {service} username alice`"),
         format!(
-            "it still works on the instance until you delete the app at {}/settings/apps",
+            "Forgot @alice@{authority} here; its token could not be read to revoke it, and it works until you delete the app at {}/settings/apps",
             server.base_url()
         ),
-        format!("Forgot @alice@{authority} here"),
     ] {
         assert!(
             done.stderr.contains(&said),

@@ -21,5 +21,6 @@ mod late_browser;
 mod mock_api;
 mod observed;
 mod polling;
+mod revoking;
 mod secrets;
 mod support;

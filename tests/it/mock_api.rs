@@ -1,4 +1,5 @@
-//! The fake instance answers as Misskey 2025.11.1 was recorded answering.
+//! The fake instance answers as Misskey 2025.11.1 and 2026.7.0 were recorded answering, each
+//! dressed server as it was recorded, and Misskey 2026.9.0 as its published change says.
 
 use std::time::Duration;
 
@@ -213,7 +214,8 @@ async fn meta_and_nodeinfo_describe_a_misskey_with_miauth() {
         .unwrap();
     let (_, meta) = json_of(r).await;
     assert_eq!(meta["features"]["miauth"], true);
-    assert_eq!(meta["version"], "2025.11.1");
+    // The default is the newest Misskey observed on a real server.
+    assert_eq!(meta["version"], "2026.7.0");
     let (_, links) = json_of(
         c.get(format!("{base}/.well-known/nodeinfo"))
             .send()
@@ -224,6 +226,7 @@ async fn meta_and_nodeinfo_describe_a_misskey_with_miauth() {
     let href = links["links"][0]["href"].as_str().unwrap().to_owned();
     let (_, info) = json_of(c.get(href).send().await.unwrap()).await;
     assert_eq!(info["software"]["name"], "misskey");
+    assert_eq!(info["software"]["version"], "2026.7.0");
 }
 
 #[tokio::test]
@@ -542,5 +545,204 @@ async fn iceshrimp_refuses_a_revoked_token_as_firefish_does_and_misskey_with_401
         assert_eq!(got, status, "{software}");
         let error = if wrapped { &body["error"] } else { &body };
         assert_eq!(error["code"], "AUTHENTICATION_FAILED", "{software}: {body}");
+    }
+}
+
+/// `POST /api/i/revoke-token` with `params`, and `token` (if any) sent as `i` in the body or,
+/// with `bearer`, as `Authorization: Bearer`.
+async fn revoke_token(
+    server: &miauth::mock::MockServer,
+    token: Option<&str>,
+    bearer: bool,
+    mut params: Value,
+) -> reqwest::Response {
+    let mut request = http().post(format!("{}/api/i/revoke-token", server.base_url()));
+    match token {
+        Some(token) if bearer => request = request.bearer_auth(token),
+        Some(token) => params["i"] = json!(token),
+        None => {}
+    }
+    request
+        .header("content-type", "application/json")
+        .body(params.to_string())
+        .send()
+        .await
+        .unwrap()
+}
+
+/// `POST /api/i` with `token` as Bearer: the status and the body.
+async fn api_i(server: &miauth::mock::MockServer, token: &str) -> (u16, Value) {
+    let r = http()
+        .post(format!("{}/api/i", server.base_url()))
+        .bearer_auth(token)
+        .header("content-type", "application/json")
+        .body("{}")
+        .send()
+        .await
+        .unwrap();
+    json_of(r).await
+}
+
+fn authentication_failed() -> Value {
+    json!({"error": {
+        "message": "Authentication failed. Please ensure your token is correct.",
+        "code": "AUTHENTICATION_FAILED",
+        "id": "b0a7f5f8-dc2f-4171-b91f-de88ad238e14",
+        "kind": "client",
+    }})
+}
+
+/// Every server observed ("Revoking a token with itself" in `observed-misskey-2025.11.1.md`)
+/// keeps `i/revoke-token` to the web client's own token: an app's token is refused before the
+/// parameters are read, with Misskey's header (CherryPick's realm on CherryPick, none on the
+/// Firefish family), and goes on working.
+#[tokio::test]
+async fn every_observed_server_refuses_a_token_revoking_itself_and_the_token_keeps_working() {
+    let access_denied = json!({"error": {
+        "message": "Access denied.",
+        "code": "ACCESS_DENIED",
+        "id": "56f35758-7dd5-468b-8439-5d6fb8ec9b8e",
+        "kind": "client",
+    }});
+    for seen in crate::dressed::OBSERVED {
+        let (software, version) = (seen.software, seen.version);
+        let realm = match software {
+            "cherrypick" => Some("CherryPick"),
+            "firefish" | "iceshrimp" => None,
+            _ => Some("Misskey"),
+        };
+        let challenge = realm.map(|realm| {
+            format!(
+                r#"Bearer realm="{realm}", error="invalid_request", error_description="Access denied.""#
+            )
+        });
+        let server = mock(MockConfig::dressed_as(software, version)).await;
+        let token = server.approve("s").unwrap();
+        for (bearer, params) in [
+            (false, json!({"token": token})),
+            (true, json!({"token": token})),
+            (false, json!({"tokenId": "nonexistent"})),
+            (false, json!({})),
+        ] {
+            let what = format!("{software} {version}, bearer {bearer}, {params}");
+            let r = revoke_token(&server, Some(&token), bearer, params).await;
+            let header = r
+                .headers()
+                .get("www-authenticate")
+                .map(|v| v.to_str().unwrap().to_owned());
+            assert_eq!(header, challenge, "{what}");
+            assert_eq!(json_of(r).await, (400, access_denied.clone()), "{what}");
+        }
+        let (status, me) = api_i(&server, &token).await;
+        assert_eq!(
+            (status, me["username"].as_str()),
+            (200, Some("alice")),
+            "{software} {version}: {me}"
+        );
+
+        // A token it does not know gets the server's authentication failure.
+        let r = revoke_token(&server, Some("never-issued"), false, json!({})).await;
+        let (status, body) = json_of(r).await;
+        if realm.is_some() {
+            assert_eq!(
+                (status, body),
+                (401, authentication_failed()),
+                "{software} {version}"
+            );
+        } else {
+            assert_eq!(status, 403, "{software} {version}");
+            assert_eq!(
+                body["code"], "AUTHENTICATION_FAILED",
+                "{software} {version}"
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn on_misskey_2026_9_0_a_token_revokes_itself_and_is_refused_from_then_on() {
+    for bearer in [false, true] {
+        let server = mock(MockConfig::dressed_as("misskey", "2026.9.0")).await;
+        let token = server.approve("s").unwrap();
+        let r = revoke_token(&server, Some(&token), bearer, json!({"token": token})).await;
+        assert_eq!(r.status().as_u16(), 204, "bearer {bearer}");
+        assert!(!r.headers().contains_key("www-authenticate"));
+        assert_eq!(r.text().await.unwrap(), "", "bearer {bearer}");
+
+        assert_eq!(
+            api_i(&server, &token).await,
+            (401, authentication_failed()),
+            "bearer {bearer}"
+        );
+        // Gone: asking again is an unknown token's answer.
+        let r = revoke_token(&server, Some(&token), bearer, json!({"token": token})).await;
+        assert_eq!(json_of(r).await, (401, authentication_failed()));
+    }
+}
+
+#[tokio::test]
+async fn on_misskey_2026_9_0_a_token_cannot_revoke_another_and_learns_nothing_of_unknown_ones() {
+    let server = mock(MockConfig::dressed_as("misskey", "2026.9.0")).await;
+    let mine = server.approve("a").unwrap();
+    let other = server.approve("b").unwrap();
+    let gone = server.approve("c").unwrap();
+    assert!(server.revoke(&gone));
+
+    let r = revoke_token(&server, Some(&mine), false, json!({"token": other})).await;
+    assert_eq!(
+        json_of(r).await,
+        (
+            403,
+            json!({"error": {
+                "message": "Permission denied.",
+                "code": "PERMISSION_DENIED",
+                "id": "fc20d118-5705-4462-b6c5-2b5b43092cf3",
+                "kind": "client",
+            }})
+        )
+    );
+    // The fake gives its tokens no ids, so any `tokenId` names nothing.
+    for params in [
+        json!({"token": "never-issued"}),
+        json!({"token": gone}),
+        json!({"token": null}),
+        json!({"token": ""}),
+        json!({"tokenId": "9x8y7z6w5v4u3t2s"}),
+        json!({}),
+    ] {
+        let r = revoke_token(&server, Some(&mine), true, params.clone()).await;
+        assert_eq!(r.status().as_u16(), 204, "{params}");
+        assert_eq!(r.text().await.unwrap(), "", "{params}");
+    }
+    // Nothing was deleted: a 204 alone does not prove a token is gone.
+    for token in [&mine, &other] {
+        assert_eq!(api_i(&server, token).await.0, 200);
+    }
+}
+
+#[tokio::test]
+async fn revoking_without_a_credential_names_the_endpoints_own_id_only_from_2026_9_0() {
+    for (version, id) in [
+        ("2025.11.1", "1384574d-a912-4b81-8601-c7b1c4085df1"),
+        ("2026.7.0", "1384574d-a912-4b81-8601-c7b1c4085df1"),
+        ("2026.9.0", "6f1f0d3a-3d5b-4b1f-9c3e-2a6d1e5b8c47"),
+    ] {
+        let server = mock(MockConfig::dressed_as("misskey", version)).await;
+        let token = server.approve("s").unwrap();
+        let r = revoke_token(&server, None, false, json!({"token": token})).await;
+        assert_eq!(
+            json_of(r).await,
+            (
+                401,
+                json!({"error": {
+                    "message": "Credential required.",
+                    "code": "CREDENTIAL_REQUIRED",
+                    "id": id,
+                    "kind": "client",
+                }})
+            ),
+            "{version}"
+        );
+        assert_eq!(api_i(&server, &token).await.0, 200, "{version}");
     }
 }

@@ -195,14 +195,15 @@ pub const SHELL: [&str; 2] = ["sh", "-c"];
 #[cfg(windows)]
 pub const SHELL: [&str; 2] = ["cmd", "/C"];
 
-/// Starts the `miauth` binary with `args` and extra environment variables, applied last (so
-/// they win). The process never sees the user's keyring, configuration or Misskey variables:
-/// its session bus leads nowhere and its configuration directory is a fresh temporary one. It
-/// runs as in a CI job, which opens no browser on any system (macOS and Windows have no display
-/// to take away); a test that wants a browser sets `BROWSER`, or `CI=false` and a display.
-pub fn spawn_miauth_with(args: &[&str], env: &[(&str, &str)]) -> Running {
-    let config_dir = tempfile::tempdir().expect("temporary configuration directory");
-    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_miauth"))
+/// The `miauth` command as [`spawn_miauth_with`] starts it, in `config_dir`, its stdout and
+/// stderr piped and its stdin left to the caller.
+fn miauth_command(
+    args: &[&str],
+    env: &[(&str, &str)],
+    config_dir: &std::path::Path,
+) -> tokio::process::Command {
+    let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_miauth"));
+    command
         .args(args)
         .env_remove("BROWSER")
         .env_remove("DISPLAY")
@@ -222,12 +223,45 @@ pub fn spawn_miauth_with(args: &[&str], env: &[(&str, &str)]) -> Running {
         .env_remove("MIAUTH_STORE")
         .env_remove("MIAUTH_KEYRING_TIMEOUT")
         .env("DBUS_SESSION_BUS_ADDRESS", NO_BUS)
-        .env("MIAUTH_CONFIG_DIR", config_dir.path())
+        .env("MIAUTH_CONFIG_DIR", config_dir)
         .envs(env.iter().copied())
-        .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
-        .kill_on_drop(true)
+        .kill_on_drop(true);
+    command
+}
+
+/// Runs `miauth ARGS` as [`spawn_miauth_with`] does, with `input` on its standard input.
+pub async fn run_miauth_fed(args: &[&str], env: &[(&str, &str)], input: &str) -> Finished {
+    use tokio::io::AsyncWriteExt;
+    let config_dir = tempfile::tempdir().expect("temporary configuration directory");
+    let mut child = miauth_command(args, env, config_dir.path())
+        .stdin(Stdio::piped())
+        .spawn()
+        .expect("miauth starts");
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(input.as_bytes()).await.unwrap();
+    drop(stdin);
+    let out = tokio::time::timeout(std::time::Duration::from_secs(60), child.wait_with_output())
+        .await
+        .expect("miauth ends within 60s")
+        .unwrap();
+    Finished {
+        code: out.status.code(),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// Starts the `miauth` binary with `args` and extra environment variables, applied last (so
+/// they win). The process never sees the user's keyring, configuration or Misskey variables:
+/// its session bus leads nowhere and its configuration directory is a fresh temporary one. It
+/// runs as in a CI job, which opens no browser on any system (macOS and Windows have no display
+/// to take away); a test that wants a browser sets `BROWSER`, or `CI=false` and a display.
+pub fn spawn_miauth_with(args: &[&str], env: &[(&str, &str)]) -> Running {
+    let config_dir = tempfile::tempdir().expect("temporary configuration directory");
+    let mut child = miauth_command(args, env, config_dir.path())
+        .stdin(Stdio::null())
         .spawn()
         .expect("miauth starts");
     let stderr = child.stderr.take().unwrap();
