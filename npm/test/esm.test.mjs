@@ -2,7 +2,16 @@
 import assert from "node:assert/strict";
 import { createRequire } from "node:module";
 import { after, before, test } from "node:test";
-import miauthDefault, { env, findMiauthBin, getToken, login, MiauthError, NotLoggedInError } from "miauth";
+import miauthDefault, {
+  env,
+  findMiauthBin,
+  getToken,
+  login,
+  logout,
+  MiauthError,
+  NotLoggedInError,
+  revoke,
+} from "miauth";
 
 const require = createRequire(import.meta.url);
 const { startMock } = require("./support/env.cjs");
@@ -32,4 +41,17 @@ test("nothing kept rejects with NotLoggedInError through import too", async () =
     getToken("nothing-kept.example"),
     (e) => e instanceof NotLoggedInError && e instanceof MiauthError && e.code === 6,
   );
+});
+
+test("logout and revoke through import are require's, and a logout resolves with its outcome", async () => {
+  const cjs = require("miauth");
+  assert.equal(logout, cjs.logout);
+  assert.equal(revoke, cjs.revoke);
+  const credentials = await login(mock.url, { save: true });
+  const revocation = await logout(new URL(mock.url).host, { user: credentials.user.username });
+  assert.equal(revocation.instance, mock.url);
+  assert.equal(revocation.account, credentials.handle);
+  assert.equal(revocation.forgotten, true);
+  assert.ok(["yes", "unsupported"].includes(revocation.revoked), revocation.revoked);
+  await assert.rejects(getToken(new URL(mock.url).host), NotLoggedInError);
 });

@@ -215,3 +215,86 @@ test("a missing MIAUTH_BINARY rejects with NotFoundError naming it", async () =>
   assert.equal(error.code, 127);
   assert.match(error.message, /nowhere, which does not exist; point it at a miauth binary/);
 });
+
+test("logout and revoke become miauth's flags; revoke's token goes through MISSKEY_TOKEN only", { skip }, async () => {
+  mode("revocation");
+  const marker = (name) => fs.readFileSync(path.join(dir, name), "utf8").trim();
+  const revocation = await miauth.logout("-host", { user: "bob", local: true, force: true, timeoutMs: 1500 });
+  assert.deepEqual(revocation, {
+    instance: "https://misskey.example",
+    account: "@alice@misskey.example",
+    forgotten: true,
+    revoked: "yes",
+  });
+  assert.equal(marker("args"), "logout --format json --timeout 1500ms --local --force --user bob -- -host");
+  assert.equal(marker("token"), "unset");
+  await miauth.logout("h");
+  assert.equal(marker("args"), "logout --format json --timeout 15000ms -- h");
+  await miauth.revoke(SECRET, { instance: "-h", timeoutMs: 2000 });
+  assert.equal(marker("args"), "revoke --format json --timeout 2000ms -- -h");
+  assert.equal(marker("token"), SECRET);
+  await miauth.revoke(SECRET);
+  assert.equal(marker("args"), "revoke --format json --timeout 15000ms");
+  assert.equal(marker("token"), SECRET);
+});
+
+test('exit 4 with its object resolves ("unreachable"), an exit without one rejects by its code', { skip }, async () => {
+  const calls = [() => miauth.logout("misskey.example"), () => miauth.revoke(SECRET, { instance: "misskey.example" })];
+  mode("unreachable");
+  for (const call of calls) {
+    const revocation = await call();
+    assert.equal(revocation.revoked, "unreachable");
+    assert.equal(revocation.forgotten, true);
+    assert.equal(revocation.settingsUrl, "https://misskey.example/settings/apps");
+    assert.equal(revocation.detail, "cannot reach https://misskey.example");
+  }
+  for (const [code, Class] of Object.entries(classes)) {
+    mode(`exit-${code}`);
+    for (const call of calls) {
+      const error = await call().catch((e) => e);
+      assert.equal(error.constructor, Class, `exit ${code}: ${error}`);
+      assert.equal(error.code, Number(code));
+      assert.equal(error.message, "it broke without an event; report it");
+    }
+  }
+  mode("exit-0");
+  for (const call of calls) {
+    await assert.rejects(call(), { name: "MiauthError", kind: "no_result" });
+  }
+});
+
+test("a token miauth would show is cut out of revoke's result and errors", { skip }, async () => {
+  mode("echo-token-0");
+  const revocation = await miauth.revoke(SECRET, { instance: "misskey.example" });
+  assert.equal(revocation.detail, "refused [token]");
+  mode("echo-token-5");
+  const error = await miauth.revoke(SECRET, { instance: "misskey.example" }).catch((e) => e);
+  assert.ok(error instanceof miauth.LocalError, error);
+  assert.equal(error.message, "the token [token] broke it; do something");
+  assert.ok(!shown(error).includes(SECRET), shown(error));
+});
+
+test("an AbortSignal interrupts logout and revoke with an AbortError", { skip }, async () => {
+  mode("interrupt");
+  for (const call of [(signal) => miauth.logout("h", { signal }), (signal) => miauth.revoke(SECRET, { signal })]) {
+    const controller = new AbortController();
+    const pending = call(controller.signal).catch((e) => e);
+    while (!fs.existsSync(path.join(dir, "pid"))) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    controller.abort();
+    const error = await pending;
+    assert.ok(error instanceof miauth.InterruptedError, error);
+    assert.equal(error.name, "AbortError");
+    assert.equal(error.cause, controller.signal.reason);
+    fs.rmSync(path.join(dir, "pid"));
+  }
+});
+
+test("an already aborted signal rejects logout and revoke without running miauth", async () => {
+  mode("revocation");
+  const signal = AbortSignal.abort();
+  await assert.rejects(miauth.logout("h", { signal }), { name: "AbortError" });
+  await assert.rejects(miauth.revoke(SECRET, { signal }), { name: "AbortError" });
+  assert.ok(!fs.existsSync(path.join(dir, "pid")));
+});

@@ -18,3 +18,12 @@ export async function main(): Promise<string | undefined> {
     return undefined;
   }
 }
+
+export async function bye(): Promise<boolean> {
+  try {
+    const out: miauth.Revocation = await miauth.logout("misskey.io", { local: true });
+    return out.revoked === "not_asked" && out.forgotten;
+  } catch (e) {
+    return e instanceof miauth.NotLoggedInError;
+  }
+}

@@ -1,5 +1,15 @@
 // Typed use of the ES module entry, checked by `tsc` in the project that installed the package.
-import miauth, { type Credentials, getToken, login, MiauthError, NotLoggedInError } from "miauth";
+import miauth, {
+  type Credentials,
+  getToken,
+  login,
+  logout,
+  MiauthError,
+  NotLoggedInError,
+  type Revocation,
+  type Revoked,
+  revoke,
+} from "miauth";
 
 export async function main(signal: AbortSignal): Promise<string> {
   const credentials: Credentials = await login("misskey.io", {
@@ -25,4 +35,28 @@ export async function main(signal: AbortSignal): Promise<string> {
     }
     throw e;
   }
+}
+
+/** What a program does with a logout's or a revocation's outcome. */
+export async function end(token: string, signal: AbortSignal): Promise<string> {
+  const out: Revocation = await logout("misskey.io", {
+    user: "alice",
+    local: false,
+    force: true,
+    timeoutMs: 5000,
+    signal,
+  });
+  const word: Revoked = out.revoked;
+  const account: string | null = out.account;
+  const forgotten: boolean = out.forgotten;
+  if (out.revoked === "unsupported" || out.revoked === "unreachable") {
+    // Narrowed: the page where the person deletes the app, and why.
+    const page: string = out.settingsUrl;
+    const detail: string = out.detail;
+    return `${page} ${detail}`;
+  }
+  const revoked = await revoke(token, { instance: "misskey.io", timeoutMs: 5000, signal });
+  const page: string | undefined = revoked.settingsUrl;
+  await miauth.revoke(token);
+  return `${word} ${account} ${forgotten} ${page}`;
 }

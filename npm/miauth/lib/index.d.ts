@@ -81,6 +81,68 @@ export interface EnvOptions {
   timeoutMs?: number;
 }
 
+export interface LogoutOptions {
+  /** The account's username (default: the active account of the instance). */
+  user?: string;
+  /** Only forget the token here, without asking the instance to revoke it ("not_asked"). */
+  local?: boolean;
+  /** Forget the account even when the system keyring cannot be reached; its token stays there. */
+  force?: boolean;
+  /** How long each answer of the instance may take, in milliseconds (default 15 s). */
+  timeoutMs?: number;
+  /** Interrupts miauth as Ctrl-C would. */
+  signal?: AbortSignal;
+}
+
+export interface RevokeOptions {
+  /** The instance that issued the token (default: MISSKEY_URL of the environment). */
+  instance?: string;
+  /** How long each answer of the instance may take, in milliseconds (default 15 s). */
+  timeoutMs?: number;
+  /** Interrupts miauth as Ctrl-C would. */
+  signal?: AbortSignal;
+}
+
+/**
+ * What became of the token at its instance:
+ * - "yes": revoked there (Misskey 2026.9.0 and later);
+ * - "already": the instance no longer knew it (revoked before, or its account deleted);
+ * - "unsupported": the instance does not let an app revoke its own token (older Misskey, the
+ *   forks): it works until the person deletes the app at `settingsUrl`;
+ * - "unreachable": the instance could not be asked (or said nothing of the token): it may still
+ *   work;
+ * - "not_asked": the instance was not asked (`local`, or the kept token could not be read).
+ */
+export type Revoked = "yes" | "already" | "unsupported" | "unreachable" | "not_asked";
+
+interface RevocationBase {
+  /** The instance's origin, like https://misskey.io. */
+  readonly instance: string;
+  /** The account forgotten here, as `@username@host`; null for `revoke`. */
+  readonly account: string | null;
+  /** Whether the account was forgotten here (`logout`); false for `revoke`. */
+  readonly forgotten: boolean;
+}
+
+/** What `logout` and `revoke` did; `settingsUrl` is there when the token may still work. */
+export type Revocation = RevocationBase &
+  (
+    | { readonly revoked: "yes" | "already"; readonly settingsUrl?: undefined; readonly detail?: undefined }
+    | {
+        readonly revoked: "unsupported" | "unreachable";
+        /** Where the person deletes the app, and with it the token: INSTANCE/settings/apps. */
+        readonly settingsUrl: string;
+        /** What the instance answered, or why it could not be asked. */
+        readonly detail: string;
+      }
+    | {
+        readonly revoked: "not_asked";
+        /** Left out only when no token was kept, so there was nothing to revoke. */
+        readonly settingsUrl?: string;
+        readonly detail?: undefined;
+      }
+  );
+
 /** The path of the miauth binary: MIAUTH_BINARY, else the platform package's. */
 export declare function findMiauthBin(): string;
 /** Logs in in the browser and resolves with the credentials. */
@@ -92,6 +154,18 @@ export declare function env(
   instance?: string,
   options?: EnvOptions,
 ): Promise<{ MISSKEY_URL: string; MISSKEY_TOKEN: string }>;
+
+/**
+ * Revokes the kept token on the instance where it allows it, then forgets it here. Resolves
+ * also when the instance could not be asked ("unreachable": forgotten all the same); rejects
+ * with NotLoggedInError when nothing is kept.
+ */
+export declare function logout(instance: string, options?: LogoutOptions): Promise<Revocation>;
+/**
+ * Revokes a token that is not kept, at `instance` (default MISSKEY_URL). The token reaches
+ * miauth through its environment only, never its arguments.
+ */
+export declare function revoke(token: string, options?: RevokeOptions): Promise<Revocation>;
 
 export declare class MiauthError extends Error {
   /** miauth's exit code; null when it did not exit (a timeout, a signal). */

@@ -7,6 +7,8 @@ export const {
   login,
   getToken,
   env,
+  logout,
+  revoke,
   Credentials,
   MiauthError,
   UsageError,

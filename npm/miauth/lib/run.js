@@ -11,6 +11,10 @@
 // token; `callback`: the same once the browser came back). Past it the child is killed and the
 // promise rejects with TimeoutError.
 // An AbortSignal sends SIGINT, as Ctrl-C would, so the child still checks once more.
+//
+// runJson runs a command that prints one object with `--format json` (`logout`, `revoke`) and
+// settles when the child exits: on the object for the exit codes that come with one, else on
+// the error of the exit code.
 
 const { spawn } = require("node:child_process");
 const readline = require("node:readline");
@@ -202,8 +206,146 @@ function runEvents(args, { showStderr, startMs, phases = {}, signal, onEvent }) 
   });
 }
 
-function interrupted(reason) {
-  return new InterruptedError("the login was interrupted", { code: 130, kind: "interrupted", cause: reason });
+function interrupted(reason, what = "the login") {
+  return new InterruptedError(`${what} was interrupted`, { code: 130, kind: "interrupted", cause: reason });
 }
 
-module.exports = { runEvents };
+/** The one JSON object miauth printed on stdout (`--format json`), or null. */
+function lastObject(text) {
+  for (const line of text.trim().split("\n").reverse()) {
+    try {
+      const value = JSON.parse(line);
+      if (value && typeof value === "object" && !Array.isArray(value)) {
+        return value;
+      }
+    } catch {
+      // Not the object; miauth writes nothing else on stdout with --format json.
+    }
+  }
+  return null;
+}
+
+/**
+ * Runs miauth with `--format json`, which prints one object on stdout, and resolves with that
+ * object when miauth exits with one of the codes of `results`; any other ending rejects with the
+ * error of its exit code, the message being miauth's last stderr line. Nobody is expected to be
+ * there: stdin is empty and stderr is kept, not shown.
+ *
+ * The `secret` (a token handed to miauth through `env`, never in `args`) is cut out of every
+ * message and of the object's strings, should miauth ever echo it.
+ *
+ * @param {string[]} args miauth's arguments, `--format json` included
+ * @param {object} how
+ * @param {string} how.what what runs, for the messages: "the logout"
+ * @param {number} how.deadlineMs past it the child is killed and the promise rejects with TimeoutError
+ * @param {number[]} how.results the exit codes whose object is the result
+ * @param {{[name: string]: string}} [how.env] added to the child's environment
+ * @param {string} [how.secret]
+ * @param {AbortSignal} [how.signal] sends the child SIGINT, as Ctrl-C would
+ * @returns {Promise<object>} the object
+ */
+function runJson(args, { what, deadlineMs, results, env, secret, signal }) {
+  const scrub = (text) => (secret && typeof text === "string" ? text.split(secret).join("[token]") : text);
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) {
+      reject(interrupted(signal.reason, what));
+      return;
+    }
+    let bin;
+    try {
+      bin = findMiauthBin();
+    } catch (e) {
+      reject(e);
+      return;
+    }
+    const child = spawn(bin, args, {
+      stdio: ["ignore", "pipe", "pipe"],
+      env: env ? { ...process.env, ...env } : process.env,
+      windowsHide: true,
+    });
+    let settled = false;
+    let aborted = false;
+    let stdoutText = "";
+    let stderrText = "";
+
+    const settle = (fn, value) => {
+      if (settled) {
+        return;
+      }
+      settled = true;
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", onAbort);
+      fn(value);
+    };
+    const timer = setTimeout(() => {
+      child.kill("SIGKILL");
+      settle(
+        reject,
+        new TimeoutError(`miauth did not finish ${what} within ${describe(deadlineMs)}`, {
+          kind: "timeout",
+          hint: "give it more time with timeoutMs, or run the same command in a terminal to see where it stops",
+        }),
+      );
+    }, deadlineMs);
+    function onAbort() {
+      if (!aborted) {
+        aborted = true;
+        child.kill("SIGINT");
+      }
+    }
+    signal?.addEventListener("abort", onAbort, { once: true });
+
+    child.stdout.setEncoding("utf8");
+    child.stdout.on("data", (chunk) => {
+      stdoutText += chunk;
+    });
+    child.stderr.setEncoding("utf8");
+    child.stderr.on("data", (chunk) => {
+      stderrText = (stderrText + chunk).slice(-STDERR_KEPT);
+    });
+
+    child.on("error", (e) => {
+      settle(
+        reject,
+        new MiauthError(`cannot run ${bin}: ${e.message}`, {
+          kind: "spawn",
+          hint: "check that it is a miauth binary for this system and executable, or set MIAUTH_BINARY to one",
+          cause: e,
+        }),
+      );
+    });
+    child.on("close", (code, sig) => {
+      if (settled) {
+        return;
+      }
+      const object = lastObject(stdoutText);
+      if (results.includes(code) && object) {
+        // What miauth did is done, even when an abort came too late to stop it.
+        for (const [key, value] of Object.entries(object)) {
+          object[key] = scrub(value);
+        }
+        settle(resolve, object);
+      } else if (aborted && (sig || code === 130 || code === 143)) {
+        settle(reject, interrupted(signal.reason, what));
+      } else if (sig) {
+        settle(reject, new MiauthError(`miauth was ended by ${sig}`, { kind: "signal" }));
+      } else {
+        const said = stderrText
+          .trim()
+          .split("\n")
+          .pop()
+          ?.replace(/^miauth: error: /, "");
+        settle(
+          reject,
+          errorFor(
+            code,
+            scrub(said) || `miauth exited with code ${code} without a result`,
+            code === 0 ? "no_result" : "unknown",
+          ),
+        );
+      }
+    });
+  });
+}
+
+module.exports = { runEvents, runJson };

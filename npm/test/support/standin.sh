@@ -38,6 +38,25 @@ success-linger)
   echo "$success"
   exec sleep 600 >/dev/null 2>&1
   ;;
+revocation)
+  # logout/revoke --format json: the arguments and MISSKEY_TOKEN go to markers.
+  mark args "$*"
+  mark token "${MISSKEY_TOKEN-unset}"
+  echo '{"instance":"https://misskey.example","account":"@alice@misskey.example","forgotten":true,"revoked":"yes"}'
+  ;;
+unreachable)
+  echo '{"instance":"https://misskey.example","account":"@alice@misskey.example","forgotten":true,"revoked":"unreachable","settings_url":"https://misskey.example/settings/apps","detail":"cannot reach https://misskey.example"}'
+  echo "miauth: warning: could not ask https://misskey.example to revoke the token" >&2
+  exit 4
+  ;;
+echo-token-*)
+  # A miauth that would show the token, exiting with the code of the mode's name: in its
+  # object, and in its last error line.
+  code=${STANDIN#echo-token-}
+  printf '{"instance":"https://misskey.example","account":null,"forgotten":false,"revoked":"unsupported","settings_url":"https://misskey.example/settings/apps","detail":"refused %s"}\n' "$MISSKEY_TOKEN"
+  echo "miauth: error: the token $MISSKEY_TOKEN broke it; do something" >&2
+  exit "$code"
+  ;;
 hang)
   exec sleep 600 >/dev/null 2>&1
   ;;

@@ -231,14 +231,53 @@ fn miauth_command(
     command
 }
 
+/// How many times a process Wine refused to create is tried in all.
+const WINE_STARTS: u32 = 5;
+
+/// Starts `command`. Under Wine (`MIAUTH_TEST_WINE`, a log file scripts/test-windows names and
+/// reports on), a process Wine cannot create for its own reasons (ERROR_INTERNAL_ERROR, 1359,
+/// when wineserver is loaded) is tried again, up to [`WINE_STARTS`] times in all, each retry
+/// written to that log and to stderr: that failure is Wine's, not miauth's, and a landing must
+/// not depend on the load of the machine.
+pub fn start(command: &mut tokio::process::Command) -> tokio::process::Child {
+    const ERROR_INTERNAL_ERROR: i32 = 1359;
+    let wine_log = std::env::var_os("MIAUTH_TEST_WINE").filter(|_| cfg!(windows));
+    let mut attempt = 1;
+    loop {
+        match command.spawn() {
+            Ok(child) => return child,
+            Err(e)
+                if wine_log.is_some()
+                    && e.raw_os_error() == Some(ERROR_INTERNAL_ERROR)
+                    && attempt < WINE_STARTS =>
+            {
+                let note = format!(
+                    "Wine could not start miauth ({e}); trying again ({} of {WINE_STARTS})\n",
+                    attempt + 1
+                );
+                eprint!("{note}");
+                if let Some(log) = &wine_log {
+                    use std::io::Write;
+                    let _ = std::fs::OpenOptions::new()
+                        .create(true)
+                        .append(true)
+                        .open(log)
+                        .and_then(|mut f| f.write_all(note.as_bytes()));
+                }
+                attempt += 1;
+                // Not a synchronisation: wineserver only needs a moment to catch up.
+                std::thread::sleep(std::time::Duration::from_millis(200 * u64::from(attempt)));
+            }
+            Err(e) => panic!("miauth starts: {e:?}"),
+        }
+    }
+}
+
 /// Runs `miauth ARGS` as [`spawn_miauth_with`] does, with `input` on its standard input.
 pub async fn run_miauth_fed(args: &[&str], env: &[(&str, &str)], input: &str) -> Finished {
     use tokio::io::AsyncWriteExt;
     let config_dir = tempfile::tempdir().expect("temporary configuration directory");
-    let mut child = miauth_command(args, env, config_dir.path())
-        .stdin(Stdio::piped())
-        .spawn()
-        .expect("miauth starts");
+    let mut child = start(miauth_command(args, env, config_dir.path()).stdin(Stdio::piped()));
     let mut stdin = child.stdin.take().unwrap();
     stdin.write_all(input.as_bytes()).await.unwrap();
     drop(stdin);
@@ -260,10 +299,7 @@ pub async fn run_miauth_fed(args: &[&str], env: &[(&str, &str)], input: &str) ->
 /// to take away); a test that wants a browser sets `BROWSER`, or `CI=false` and a display.
 pub fn spawn_miauth_with(args: &[&str], env: &[(&str, &str)]) -> Running {
     let config_dir = tempfile::tempdir().expect("temporary configuration directory");
-    let mut child = miauth_command(args, env, config_dir.path())
-        .stdin(Stdio::null())
-        .spawn()
-        .expect("miauth starts");
+    let mut child = start(miauth_command(args, env, config_dir.path()).stdin(Stdio::null()));
     let stderr = child.stderr.take().unwrap();
     let (tx, lines) = mpsc::unbounded_channel();
     let all = Arc::new(Mutex::new(String::new()));
