@@ -1,8 +1,9 @@
 """Get a Misskey access token from Python, through the `miauth` program this package installs.
 
-`miauth_cli` runs `miauth` and reads its JSON (`miauth login --events`, `miauth token`): the
-login, the keyring or file where tokens are kept, revocation and deadlines behave exactly as
-the command does. Nothing here reimplements a step or reads the kept tokens itself.
+`miauth_cli` runs `miauth` and reads its JSON (`miauth login --events`, `miauth token`,
+`miauth logout --format json`, `miauth revoke --format json`): the login, the keyring or file
+where tokens are kept, revocation and deadlines behave exactly as the command does. Nothing
+here reimplements a step or reads the kept tokens itself.
 
     from misskey import Misskey
     from miauth_cli import get_token
@@ -10,9 +11,11 @@ the command does. Nothing here reimplements a step or reads the kept tokens itse
     mk = Misskey("misskey.io", i=get_token("misskey.io"))
 
 `login()` logs in in the browser and returns `Credentials`; `get_token()` and `environ()` hand
-out a kept token; `alogin()` and `aget_token()` do the same for asyncio. Failures raise
-`MiAuthError` subclasses chosen by miauth's exit code; no message, `repr` or traceback holds
-the token.
+out a kept token; `logout()` revokes a kept token on its instance where the instance allows it
+(Misskey 2026.9.0 and later) and forgets it here, and `revoke()` revokes a token that is not
+kept: both return a `Revocation` saying what the instance did. `alogin()`, `aget_token()`,
+`alogout()` and `arevoke()` do the same for asyncio. Failures raise `MiAuthError` subclasses
+chosen by miauth's exit code; no message, `repr` or traceback holds the token.
 """
 
 from __future__ import annotations
@@ -32,16 +35,17 @@ from ._errors import (
     UsageError,
 )
 from ._results import Event
-from ._sync import environ, get_token, login
+from ._revocation import Revocation
+from ._sync import environ, get_token, login, logout, revoke
 
 if TYPE_CHECKING:
-    from ._async import aget_token, alogin
+    from ._async import aget_token, alogin, alogout, arevoke
 
 
 def __getattr__(name: str) -> Any:
     # asyncio takes longer to import than the rest of this package together: it is imported
     # when the asyncio API is first used, not by every program that only calls get_token().
-    if name in ("alogin", "aget_token"):
+    if name in ("alogin", "aget_token", "alogout", "arevoke"):
         from . import _async
 
         return getattr(_async, name)
@@ -58,12 +62,17 @@ __all__ = [
     "MiAuthTimeout",
     "NotApproved",
     "NotLoggedIn",
+    "Revocation",
     "UsageError",
     "User",
     "aget_token",
     "alogin",
+    "alogout",
+    "arevoke",
     "environ",
     "find_miauth_bin",
     "get_token",
     "login",
+    "logout",
+    "revoke",
 ]

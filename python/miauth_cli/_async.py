@@ -1,4 +1,4 @@
-"""The asyncio API: `alogin`, `aget_token`.
+"""The asyncio API: `alogin`, `aget_token`, `alogout`, `arevoke`.
 
 The same runs of the `miauth` program as the blocking API, with asyncio subprocesses. When the
 awaiting task is cancelled, miauth is interrupted as Ctrl-C would (so its last check still
@@ -18,12 +18,19 @@ from . import _binary
 from ._credentials import Credentials
 from ._results import (
     LOGIN_ALLOWANCE_SECS,
+    Environment,
     Run,
     login_args,
+    logout_args,
     parse_event,
+    revoke_args,
+    revoke_deadline,
     token_args,
     token_deadline,
+    token_environ,
+    wait_limit,
 )
+from ._revocation import Revocation
 from ._sync import OnEvent, _not_runnable
 
 
@@ -69,6 +76,94 @@ async def aget_token(
     deadline = token_deadline(login, timeout)
     credentials = await _run(args, deadline, on_event=None, quiet=not login)
     return credentials.token
+
+
+async def alogout(
+    instance: str,
+    *,
+    user: str | None = None,
+    local: bool = False,
+    force: bool = False,
+    timeout: float | None = None,
+) -> Revocation:
+    """`logout()` for asyncio; cancelling the task interrupts miauth as Ctrl-C would."""
+    args = logout_args(instance, user=user, local=local, force=force, timeout=timeout)
+    return await _run_once(args, revoke_deadline(timeout))
+
+
+async def arevoke(
+    token: str, instance: str | None = None, *, timeout: float | None = None
+) -> Revocation:
+    """`revoke()` for asyncio; cancelling the task interrupts miauth as Ctrl-C would."""
+    try:
+        env = token_environ(token, instance)
+    except BaseException:
+        del instance  # it may be the token itself, given in the wrong place
+        raise
+    finally:
+        del token  # from here on, no frame of a traceback holds it
+    args = revoke_args(instance, timeout=timeout)
+    return await _run_once(args, revoke_deadline(timeout), env=env)
+
+
+async def _run_once(
+    args: list[str], deadline: float, *, env: Environment | None = None
+) -> Revocation:
+    """`_sync._run_once` with an asyncio subprocess."""
+    binary = _binary.find_miauth_bin()
+    run = Run(command=args[0], deadline=deadline)
+    try:
+        process = await asyncio.create_subprocess_exec(
+            binary,
+            *args,
+            stdin=subprocess.DEVNULL if env is not None else None,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=env,
+            **_binary.popen_options(),
+        )
+    except FileNotFoundError as e:
+        raise _not_runnable(binary, e, 127) from None
+    except OSError as e:
+        raise _not_runnable(binary, e, 126) from None
+    # Shielded: an interrupted miauth's output is still read to its end.
+    output = asyncio.ensure_future(process.communicate())
+    try:
+        try:
+            stdout, run.stderr = await asyncio.wait_for(
+                asyncio.shield(output), wait_limit(deadline)
+            )
+        except asyncio.TimeoutError:
+            run.timed_out = True
+            run.interrupt(process)
+            stdout, run.stderr = await _last_words(process, output)
+        except asyncio.CancelledError:
+            run.interrupt(process)
+            await _last_words(process, output)
+            raise
+    finally:
+        if process.returncode is None:
+            process.kill()
+        if not output.done():
+            with contextlib.suppress(BaseException):
+                await output
+    revocation = run.revocation(
+        process.returncode if process.returncode is not None else -9, stdout
+    )
+    if run.stderr:
+        sys.stderr.write(run.stderr.decode("utf-8", "replace"))
+    return revocation
+
+
+async def _last_words(
+    process: asyncio.subprocess.Process, output: asyncio.Future[tuple[bytes, bytes]]
+) -> tuple[bytes, bytes]:
+    """The output of an interrupted miauth, which ends by itself; stopped if it does not."""
+    try:
+        return await asyncio.wait_for(asyncio.shield(output), _binary.LAST_CHECK_SECS)
+    except asyncio.TimeoutError:
+        process.kill()
+        return await output
 
 
 async def _run(

@@ -1,8 +1,9 @@
-"""The blocking API: `login`, `get_token`, `environ`.
+"""The blocking API: `login`, `get_token`, `environ`, `logout`, `revoke`.
 
-Each runs the `miauth` program once, reads its `--events` JSON lines as they come (a thread
-reads the pipe, so the deadline holds even when miauth prints nothing), and returns what the
-final `success` event carries or raises what the final `error` event (or the exit code) says.
+Each runs the `miauth` program once. `login`, `get_token` and `environ` read its `--events`
+JSON lines as they come (a thread reads the pipe, so the deadline holds even when miauth prints
+nothing), and return what the final `success` event carries or raise what the final `error`
+event (or the exit code) says. `logout` and `revoke` read the one object of `--format json`.
 """
 
 from __future__ import annotations
@@ -20,13 +21,20 @@ from . import _binary
 from ._credentials import Credentials
 from ._results import (
     LOGIN_ALLOWANCE_SECS,
+    Environment,
     Event,
     Run,
     login_args,
+    logout_args,
     parse_event,
+    revoke_args,
+    revoke_deadline,
     token_args,
     token_deadline,
+    token_environ,
+    wait_limit,
 )
+from ._revocation import Revocation
 
 OnEvent = Callable[[Event], Any]
 
@@ -120,6 +128,129 @@ def environ(instance: str | None = None, *, user: str | None = None) -> dict[str
     args = token_args(instance, user=user, check=False, login=False, timeout=None)
     credentials = _run(args, token_deadline(False, None), on_event=None, quiet=True)
     return {"MISSKEY_URL": credentials.instance, "MISSKEY_TOKEN": credentials.token}
+
+
+def logout(
+    instance: str,
+    *,
+    user: str | None = None,
+    local: bool = False,
+    force: bool = False,
+    timeout: float | None = None,
+) -> Revocation:
+    """End a kept token's life, as `miauth logout` does: revoke it on its instance where the
+    instance allows it (Misskey 2026.9.0 and later), then forget the account here.
+
+    Args:
+        instance: the instance whose account to forget.
+        user: the account's username (default: the instance's active account).
+        local: only forget the account here, without asking the instance (`revoked` is then
+            `"not_asked"`: the token works until the app is deleted at `settings_url`).
+        force: forget the account even when the system keyring cannot be reached (its token
+            then stays in the keyring, and miauth says on stderr how to remove it).
+        timeout: seconds the instance may take to answer each request (miauth's default:
+            15). The call may take up to twice that and 90 s more (a keyring's unlock prompt);
+            past that, miauth is interrupted and `MiAuthTimeout` raised.
+
+    Returns:
+        What happened. When the instance could not be asked, the account is forgotten all the
+        same and `revoked` is `"unreachable"` (miauth's exit code 4): the token may still work
+        until the person deletes the app at `settings_url`.
+
+    Raises:
+        NotLoggedIn: nothing is kept for that instance or account.
+        LocalError: the kept tokens or the keyring cannot be read or written (see `force`).
+        UsageError, MiAuthError: as miauth's exit code says; `MiAuthTimeout`.
+    """
+    args = logout_args(instance, user=user, local=local, force=force, timeout=timeout)
+    return _run_once(args, revoke_deadline(timeout))
+
+
+def revoke(token: str, instance: str | None = None, *, timeout: float | None = None) -> Revocation:
+    """Revoke a token that is not kept, as `miauth revoke` does (the last step of a job that
+    logged in without keeping the token).
+
+    The token reaches miauth only through its environment (`MISSKEY_TOKEN`), never its
+    arguments, which other users of the machine can read; no message, `repr` or traceback
+    holds it.
+
+    Args:
+        token: the token to revoke.
+        instance: its instance (default: `MISSKEY_URL` of this process's environment).
+        timeout: as for `logout()`.
+
+    Returns:
+        What happened (`account` is `None` and `forgotten` is `False`); `revoked` is
+        `"unreachable"` when the instance could not be asked.
+
+    Raises:
+        UsageError: no instance, an invalid one, or an instance that looks like a token.
+        MiAuthError and its subclasses: as miauth's exit code says; `MiAuthTimeout`.
+    """
+    try:
+        env = token_environ(token, instance)
+    except BaseException:
+        del instance  # it may be the token itself, given in the wrong place
+        raise
+    finally:
+        del token  # from here on, no frame of a traceback holds it
+    return _run_once(revoke_args(instance, timeout=timeout), revoke_deadline(timeout), env=env)
+
+
+def _run_once(args: list[str], deadline: float, *, env: Environment | None = None) -> Revocation:
+    """Run miauth with `args` to its end and return what its `--format json` object says.
+
+    `env`: the child's environment (`revoke`'s token); its stdin is then empty, so the token
+    comes from the environment alone. Otherwise it has this process's stdin, for a keyring's
+    unlock prompt.
+    """
+    binary = _binary.find_miauth_bin()
+    run = Run(command=args[0], deadline=deadline)
+    try:
+        process = subprocess.Popen(
+            [binary, *args],
+            stdin=subprocess.DEVNULL if env is not None else None,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=env,
+            **_binary.popen_options(),
+        )
+    except FileNotFoundError as e:
+        raise _not_runnable(binary, e, 127) from None
+    except OSError as e:
+        raise _not_runnable(binary, e, 126) from None
+    stdout = b""
+    with process:
+        try:
+            try:
+                stdout, run.stderr = process.communicate(timeout=wait_limit(deadline))
+            except subprocess.TimeoutExpired:
+                run.timed_out = True
+                run.interrupt(process)
+                stdout, run.stderr = _last_words(process)
+            except KeyboardInterrupt:
+                # Ctrl-C: miauth ends what it is doing (a keyring's prompt, a request) first.
+                run.interrupt(process)
+                _last_words(process)
+                raise
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+    revocation = run.revocation(process.returncode, stdout)
+    if run.stderr:
+        # Warnings (the token may still work, a keyring fallback) still reach the person.
+        sys.stderr.write(run.stderr.decode("utf-8", "replace"))
+    return revocation
+
+
+def _last_words(process: subprocess.Popen[bytes]) -> tuple[bytes, bytes]:
+    """The output of an interrupted miauth, which ends by itself; stopped if it does not."""
+    try:
+        return process.communicate(timeout=_binary.LAST_CHECK_SECS)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        return process.communicate()
 
 
 def _run(args: list[str], deadline: float, *, on_event: OnEvent | None, quiet: bool) -> Credentials:

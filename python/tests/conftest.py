@@ -2,9 +2,10 @@
 
 Every test runs with its own store directory (MIAUTH_CONFIG_DIR, file store), without
 MISSKEY_URL and MISSKEY_TOKEN, so no test touches the user's keyring or configuration. The
-fake instance is `miauth mock --auto-approve` of the installed wheel; a stand-in is a small
-Python script that MIAUTH_BINARY points to, for what the real program cannot be made to do on
-demand (every exit code, ignoring an interrupt).
+fake instance is `miauth mock --auto-approve` of the installed wheel, also dressed as servers
+that do and do not let a token revoke itself; a stand-in is a small Python script that
+MIAUTH_BINARY points to, for what the real program cannot be made to do on demand (every exit
+code, ignoring an interrupt).
 """
 
 from __future__ import annotations
@@ -34,7 +35,8 @@ def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return config
 
 
-def _fake_instance(*args: str) -> Iterator[str]:
+def _start_fake_instance(*args: str) -> tuple[str, Callable[[], None]]:
+    """Start `miauth mock --auto-approve ARGS`; its base URL, and a function that stops it."""
     binary = miauth_cli.find_miauth_bin()
     process = subprocess.Popen(
         [binary, "mock", "--auto-approve", "-q", *args],
@@ -42,12 +44,24 @@ def _fake_instance(*args: str) -> Iterator[str]:
         stdout=subprocess.PIPE,
         text=True,
     )
-    assert process.stdout is not None
-    url = process.stdout.readline().strip()
+    stdout = process.stdout
+    assert stdout is not None
+    url = stdout.readline().strip()
     assert url.startswith("http://127.0.0.1:"), url
+
+    def stop() -> None:
+        if process.poll() is None:
+            process.terminate()
+        process.wait()
+        stdout.close()
+
+    return url, stop
+
+
+def _fake_instance(*args: str) -> Iterator[str]:
+    url, stop = _start_fake_instance(*args)
     yield url
-    process.terminate()
-    process.wait()
+    stop()
 
 
 @pytest.fixture(scope="session")
@@ -60,6 +74,28 @@ def mock() -> Iterator[str]:
 def firefish() -> Iterator[str]:
     """The fake instance dressed as Firefish 20241205, which refuses a revoked token with 403."""
     yield from _fake_instance("--dressed-as", "firefish:20241205")
+
+
+@pytest.fixture(scope="session")
+def misskey_2026_9() -> Iterator[str]:
+    """The fake instance dressed as Misskey 2026.9.0, where a token may revoke itself."""
+    yield from _fake_instance("--dressed-as", "misskey:2026.9.0")
+
+
+@pytest.fixture(scope="session")
+def misskey_2025_11() -> Iterator[str]:
+    """The fake instance dressed as Misskey 2025.11.1, which refuses an app's own revocation
+    (400 ACCESS_DENIED) and leaves the token working."""
+    yield from _fake_instance("--dressed-as", "misskey:2025.11.1")
+
+
+@pytest.fixture
+def short_lived() -> Iterator[tuple[str, Callable[[], None]]]:
+    """A fake instance (dressed as Misskey 2026.9.0) of the test's own, and a function that
+    stops it: an instance that goes away."""
+    url, stop = _start_fake_instance("--dressed-as", "misskey:2026.9.0")
+    yield url, stop
+    stop()
 
 
 def _approve(event: dict) -> None:

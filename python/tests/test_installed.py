@@ -114,6 +114,7 @@ def test_importing_the_package_leaves_asyncio_for_the_asyncio_api():
         "import sys, miauth_cli\n"
         "assert 'asyncio' not in sys.modules, 'asyncio imported'\n"
         "assert callable(miauth_cli.alogin) and callable(miauth_cli.aget_token)\n"
+        "assert callable(miauth_cli.alogout) and callable(miauth_cli.arevoke)\n"
         "from miauth_cli import aget_token\n"
         "assert 'asyncio' in sys.modules\n"
     )

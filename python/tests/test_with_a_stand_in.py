@@ -1,6 +1,7 @@
 """The wrapper against a stand-in program (MIAUTH_BINARY): every exit code, the arguments it
-passes, an interrupt on cancellation, its own deadline, and the token kept out of every
-message, repr and traceback."""
+passes (and, for `revoke`, the environment that alone carries the token), an interrupt on
+cancellation, its own deadline, and the token kept out of every message, repr and
+traceback."""
 
 from __future__ import annotations
 
@@ -444,3 +445,186 @@ def test_an_infinite_timeout_is_left_for_miauth_to_judge(stand_in):
 
     with pytest.raises(UsageError):
         miauth_cli.login("x", timeout=float("inf"))
+
+
+# What `miauth logout --format json` prints when the instance could not be asked (exit 4).
+UNREACHABLE = (
+    "emit(instance='https://misskey.example', account='@alice@misskey.example', "
+    "forgotten=True, revoked='unreachable', settings_url='https://misskey.example/settings/apps', "
+    "detail='cannot reach https://misskey.example: Connection refused')\n"
+)
+# Records what reached the stand-in: MISSKEY_TOKEN and standard input.
+RECORD_TOKEN = (
+    "(here / 'env').write_text(os.environ.get('MISSKEY_TOKEN', '<unset>'))\n"
+    "(here / 'stdin').write_text(sys.stdin.read())\n"
+)
+
+
+def test_revoke_hands_the_token_over_in_the_environment_never_in_the_arguments(
+    stand_in, argv, monkeypatch
+):
+    folder = stand_in(
+        RECORD_TOKEN + "emit(instance='https://misskey.example', account=None, "
+        "forgotten=False, revoked='yes')\n"
+    )
+    monkeypatch.setenv("MISSKEY_TOKEN", "AnotherTokenOfThisProcess")
+
+    revocation = miauth_cli.revoke(TOKEN, "misskey.example", timeout=5)
+
+    assert revocation == miauth_cli.Revocation(
+        instance="https://misskey.example", account=None, forgotten=False, revoked="yes"
+    )
+    assert revocation.token_ended
+    assert argv() == [
+        "revoke",
+        "--format=json",
+        "--quiet",
+        "--timeout=5000ms",
+        "--",
+        "misskey.example",
+    ]
+    assert (folder / "env").read_text() == TOKEN
+    assert (folder / "stdin").read_text() == ""
+    miauth_cli.revoke(TOKEN)
+    assert argv() == ["revoke", "--format=json", "--quiet"]
+    assert asyncio.run(miauth_cli.arevoke(TOKEN, "misskey.example")).revoked == "yes"
+    assert TOKEN not in " ".join(argv())
+    assert (folder / "env").read_text() == TOKEN
+
+
+def test_logout_passes_every_option_as_miauth_reads_it(stand_in, argv):
+    stand_in(
+        "emit(instance='https://misskey.example', account='@bob@misskey.example', "
+        "forgotten=True, revoked='not_asked', settings_url='https://misskey.example/settings/apps')\n"
+    )
+
+    revocation = miauth_cli.logout(
+        "-misskey.example", user="bob", local=True, force=True, timeout=3
+    )
+
+    assert argv() == [
+        "logout",
+        "--format=json",
+        "--quiet",
+        "--user=bob",
+        "--local",
+        "--force",
+        "--timeout=3000ms",
+        "--",
+        "-misskey.example",
+    ]
+    assert revocation.account == "@bob@misskey.example"
+    assert revocation.revoked == "not_asked"
+    assert revocation.settings_url == "https://misskey.example/settings/apps"
+    assert revocation.detail is None
+    miauth_cli.logout("misskey.example")
+    assert argv() == ["logout", "--format=json", "--quiet", "--", "misskey.example"]
+
+
+def test_exit_4_with_an_object_is_a_revocation_that_says_unreachable(stand_in, capsys):
+    stand_in(
+        UNREACHABLE + "print('miauth: warning: could not ask', file=sys.stderr)\nsys.exit(4)\n"
+    )
+
+    for call in (
+        lambda: miauth_cli.logout("misskey.example"),
+        lambda: asyncio.run(miauth_cli.alogout("misskey.example")),
+    ):
+        revocation = call()
+        assert revocation.revoked == "unreachable"
+        assert revocation.forgotten is True
+        assert not revocation.token_ended
+        assert revocation.detail == "cannot reach https://misskey.example: Connection refused"
+        # miauth's warning still reaches the person.
+        assert "miauth: warning: could not ask" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("code", "cls", "prints"),
+    [
+        (1, MiAuthError, ""),
+        (2, UsageError, ""),
+        (4, InstanceError, ""),  # an instance failure with no object: not a revocation
+        (5, LocalError, UNREACHABLE),  # the account could not be forgotten
+        (6, NotLoggedIn, ""),
+    ],
+)
+def test_logout_and_revoke_raise_the_error_of_each_exit_code(stand_in, code, cls, prints):
+    stand_in(prints + f"print('miauth: error: failed {code}', file=sys.stderr)\nsys.exit({code})\n")
+
+    for call in (
+        lambda: miauth_cli.logout("x"),
+        lambda: miauth_cli.revoke(TOKEN, "x"),
+        lambda: asyncio.run(miauth_cli.alogout("x")),
+        lambda: asyncio.run(miauth_cli.arevoke(TOKEN, "x")),
+    ):
+        with pytest.raises(cls) as caught:
+            call()
+        assert type(caught.value) is cls
+        assert caught.value.code == code
+        assert caught.value.message == f"failed {code}"
+        rendered = "".join(
+            traceback.TracebackException.from_exception(caught.value, capture_locals=True).format()
+        )
+        assert TOKEN not in rendered
+
+
+def test_a_token_that_no_environment_can_carry_is_refused_before_miauth_runs(stand_in, tmp_path):
+    stand_in("emit(instance='x', account=None, forgotten=False, revoked='yes')\n")
+
+    with pytest.raises(UsageError) as caught:
+        miauth_cli.revoke(TOKEN + "\0", "misskey.example")
+    assert caught.value.kind == "invalid_token"
+    with pytest.raises(TypeError):
+        miauth_cli.revoke(TOKEN.encode(), "misskey.example")  # type: ignore[arg-type]
+    with pytest.raises(UsageError) as swapped:
+        miauth_cli.revoke("misskey.example", TOKEN)
+    assert swapped.value.kind == "token_argument"
+    assert not (tmp_path / "argv").exists()
+    for error in (caught.value, swapped.value):
+        rendered = "".join(
+            traceback.TracebackException.from_exception(error, capture_locals=True).format()
+        )
+        assert TOKEN not in rendered
+
+
+@unix_only
+def test_the_wrappers_deadline_interrupts_logout_and_revoke(stand_in, monkeypatch):
+    folder = stand_in(
+        "def on_int(signum, frame):\n"
+        "    marker('interrupted')\n"
+        "    sys.exit(130)\n"
+        "signal.signal(signal.SIGINT, on_int)\n"
+        "while True:\n"
+        "    signal.pause()\n"
+    )
+    # Not the 90 s given to a keyring's unlock prompt: 1 s, and twice the timeout (0).
+    monkeypatch.setattr(miauth_cli._results, "DEFAULT_DEADLINE_SECS", 1.0)
+
+    for command, call in (
+        ("logout", lambda: miauth_cli.logout("x", timeout=0)),
+        ("revoke", lambda: miauth_cli.revoke(TOKEN, "x", timeout=0)),
+        ("logout", lambda: asyncio.run(miauth_cli.alogout("x", timeout=0))),
+        ("revoke", lambda: asyncio.run(miauth_cli.arevoke(TOKEN, "x", timeout=0))),
+    ):
+        with pytest.raises(MiAuthTimeout) as caught:
+            call()
+        assert (folder / "interrupted").exists()
+        (folder / "interrupted").unlink()
+        assert f"miauth {command}" in caught.value.message
+        assert "1 s" in caught.value.message
+
+
+@unix_only
+def test_a_result_printed_when_the_deadline_interrupts_is_returned(stand_in, monkeypatch):
+    stand_in(
+        "def on_int(signum, frame):\n"
+        "    emit(instance='https://x', account=None, forgotten=False, revoked='already')\n"
+        "    sys.exit(0)\n"
+        "signal.signal(signal.SIGINT, on_int)\n"
+        "while True:\n"
+        "    signal.pause()\n"
+    )
+    monkeypatch.setattr(miauth_cli._results, "DEFAULT_DEADLINE_SECS", 1.0)
+
+    assert miauth_cli.revoke(TOKEN, "x", timeout=0).revoked == "already"
