@@ -6,7 +6,8 @@ use miauth::store::{Account, KeptIn};
 use miauth::{Error, Instance, Store, exit};
 
 use super::args::{RevokeArgs, StoreArgs};
-use super::kept::{fail, open_store};
+use super::keep::open_store;
+use super::kept::fail;
 use super::report::clean;
 use super::revoke::{Ended, json_of, print_json, say};
 

@@ -1,6 +1,6 @@
-//! Kept tokens handed to programs: `login --save` keeps one, `token` prints it, and `exec`
-//! (`exec.rs`) runs a command with it; `status.rs` lists them and `accounts.rs` forgets one or
-//! makes another the active one.
+//! Kept tokens handed to programs: `token` prints one, and `exec` (`exec.rs`) runs a command
+//! with it. `keep.rs` keeps a login's token, `status.rs` lists them and `accounts.rs` forgets
+//! one or makes another the active one.
 //!
 //! They join the library's [`Store`] and [`Login`](miauth::Login): a kept token is handed out
 //! without a request (but the optional liveness check), and a browser login happens only when
@@ -13,107 +13,20 @@ use std::io::IsTerminal;
 use std::time::Duration;
 
 use miauth::check::{InstanceClient, Liveness};
-use miauth::store::{Account, KeptIn, StoreChoice, instance_key};
+use miauth::store::{Account, instance_key};
 use miauth::{AccessToken, Credentials, Error, Instance, Permissions, Store, User};
 
-use super::args::{AppArgs, InstanceArgs, OutputArgs, StoreArg, StoreArgs, TargetArgs, WaitArgs};
-use super::report::{Reporter, clean};
+use super::args::{AppArgs, InstanceArgs, OutputArgs, StoreArgs, TargetArgs, WaitArgs};
+use super::keep::{open_store, save};
+use super::report::clean;
 use super::{Start, deliver, prepare_login, read_ca};
 
-/// A keyring call on a terminal may wait for an unlock prompt.
-const TERMINAL_KEYRING_TIMEOUT: Duration = Duration::from_secs(60);
 /// How long a liveness check may take, unless told otherwise.
 const PING_TIMEOUT: Duration = Duration::from_secs(15);
 
 /// Whether a person is at the terminal: a login can be shown and answered.
-fn interactive() -> bool {
+pub(super) fn interactive() -> bool {
     std::io::stdin().is_terminal() && std::io::stderr().is_terminal()
-}
-
-/// The store as the options and the environment say.
-pub(super) fn open_store(args: &StoreArgs) -> Result<Store, Error> {
-    let dir = Store::default_dir().ok_or_else(|| Error::Store {
-        what: "the configuration directory".into(),
-        reason: "neither MIAUTH_CONFIG_DIR nor a home directory is set".into(),
-    })?;
-    let choice = match args.store {
-        StoreArg::Auto => StoreChoice::Auto,
-        StoreArg::Keyring => StoreChoice::Keyring,
-        StoreArg::File => StoreChoice::File,
-    };
-    let timeout = args.keyring_timeout.unwrap_or(if interactive() {
-        TERMINAL_KEYRING_TIMEOUT
-    } else {
-        miauth::store::DEFAULT_KEYRING_TIMEOUT
-    });
-    Ok(Store::open(dir, choice).keyring_timeout(timeout))
-}
-
-/// Keeps the token of a login that just succeeded; a failure is reported here and returned, so
-/// that the delivery can say the token was not kept. A token it replaces, kept before for the
-/// same account, is revoked on the instance where the instance allows it (`roots`: the CA
-/// certificates of `--ca-cert`): every new login would otherwise leave one more app behind.
-pub(super) async fn save(
-    reporter: &Reporter,
-    store: &Store,
-    credentials: &Credentials,
-    roots: &[reqwest::Certificate],
-) -> Result<(), Error> {
-    // Read before it is overwritten; a token that cannot be read is simply replaced.
-    let before = match store.find(
-        Some(&credentials.instance.authority()),
-        Some(&credentials.user.username),
-    ) {
-        Ok(account) if !credentials.user.username.is_empty() => store.token(&account).await.ok(),
-        _ => None,
-    };
-    match store.save(credentials).await {
-        Ok(saved) => {
-            if let Some(warning) = &saved.warning {
-                reporter.say_always(&format!("miauth: warning: {}", clean(warning)));
-            }
-            reporter.say(&format!(
-                "Kept the token of {} {}.",
-                clean(&saved.account.handle()),
-                place(store, saved.account.kept_in)
-            ));
-            match before {
-                Some(old) if old.expose() != credentials.token.expose() => {
-                    super::revoke::retire(
-                        reporter,
-                        &saved.account,
-                        &credentials.instance,
-                        &old,
-                        roots,
-                    )
-                    .await;
-                }
-                // Kept, but its token could not be read: nothing to revoke it with.
-                None if saved.replaced => reporter.say_always(&format!(
-                    "miauth: the token kept before for {} is forgotten here; it still works until you delete the app at {}.",
-                    clean(&saved.account.handle()),
-                    clean(&miauth::revoke::settings_url(&credentials.instance))
-                )),
-                _ => {}
-            }
-            Ok(())
-        }
-        Err(e) => {
-            reporter.error(&e);
-            reporter.say_always("miauth: the token is delivered all the same, but it is not kept.");
-            Err(e)
-        }
-    }
-}
-
-/// Where a token is kept, in words.
-pub(super) fn place(store: &Store, kept_in: KeptIn) -> String {
-    match (kept_in, store.tokens_file()) {
-        (KeptIn::Keyring, _) => "in the system keyring".into(),
-        (KeptIn::File, Some(path)) => format!("in plain text in {}", path.display()),
-        (KeptIn::Environment, _) => "in MISSKEY_TOKEN".into(),
-        _ => "in memory".into(),
-    }
 }
 
 /// When `token` may log in.

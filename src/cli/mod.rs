@@ -11,6 +11,7 @@ mod deliver;
 mod exec;
 mod fake;
 mod generate;
+mod keep;
 mod kept;
 mod qr;
 mod report;
@@ -94,7 +95,7 @@ pub fn run() -> u8 {
                 out,
             } => {
                 let start = Start::new(quiet, verbose, &wait, &out, false);
-                let store = match save.then(|| kept::open_store(&store)).transpose() {
+                let store = match save.then(|| keep::open_store(&store)).transpose() {
                     Ok(store) => store,
                     Err(e) => return start.fail_early(&e, &out),
                 };

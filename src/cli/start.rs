@@ -12,7 +12,7 @@ use miauth::{BrowserPage, Error, Login, PageEnd, exit};
 use super::args::{OutputArgs, WaitArgs};
 use super::deliver;
 use super::report::{self, QrMode, ReportConfig, Reporter, error_event};
-use super::{cancelled, destination, kept};
+use super::{cancelled, destination, keep};
 
 /// How a login is started from the command line: its browser, its reporter, and (once a login
 /// has run) what is left to show in the browser.
@@ -105,7 +105,7 @@ impl Start {
         // Kept before it is delivered; a store that fails never costs the token, which is
         // delivered all the same.
         let kept = match store {
-            Some((store, roots)) => kept::save(&self.reporter, store, &credentials, roots).await,
+            Some((store, roots)) => keep::save(&self.reporter, store, &credentials, roots).await,
             None => Ok(()),
         };
         let code = deliver::deliver(

@@ -15,7 +15,8 @@ use miauth::{AccessToken, Error, Instance, Store, exit};
 use serde_json::json;
 
 use super::args::{InstanceArgs, ReportFormat, StoreArgs};
-use super::kept::{fail, from_environment, open_store, ping, place};
+use super::keep::{open_store, place};
+use super::kept::{fail, from_environment, ping};
 use super::report::clean;
 use super::{deliver, read_ca};
 

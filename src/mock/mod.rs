@@ -16,10 +16,11 @@ mod config;
 mod consent;
 mod discovery;
 mod firefish;
+mod quirks;
+mod state;
 
-use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use axum::Router;
@@ -31,7 +32,9 @@ use tokio::sync::{Semaphore, oneshot, watch};
 use tokio::task::JoinHandle;
 
 pub use browser::{Choice, Journey, ScriptedBrowser, Visit};
-pub use config::{CheckFault, MockConfig, Quirks, Redirect};
+pub use config::{CheckFault, MockConfig, Redirect};
+pub use quirks::Quirks;
+use state::{MockState, Records, TokenCheck};
 
 /// The permission names the newest server played knows, one a line: the fake's own copy of
 /// Misskey's list, kept apart from the client's so that a wrong entry in either shows up in
@@ -94,42 +97,6 @@ pub struct ConsentRequest {
     pub permission: Option<String>,
 }
 
-/// One token the fake instance created.
-#[derive(Clone, Debug)]
-struct IssuedToken {
-    value: String,
-    fetched: bool,
-    /// The permissions granted, as the consent page was asked (all known ones when approved
-    /// without a page, like a token made by hand).
-    permissions: Vec<String>,
-    /// Deleted by its user (Settings > Connected apps): it no longer authenticates.
-    revoked: bool,
-}
-
-/// What `/api/i` makes of a token.
-#[derive(Debug, PartialEq, Eq)]
-enum TokenCheck {
-    Unknown,
-    WithoutReadAccount,
-    Fine,
-}
-
-#[derive(Default)]
-struct Records {
-    consent: HashMap<String, ConsentRequest>,
-    /// Sessions whose account picker was answered (Continue pressed).
-    picked: std::collections::HashSet<String>,
-    tokens: HashMap<String, Vec<IssuedToken>>,
-    checks: Vec<CheckSpan>,
-    faults: VecDeque<CheckFault>,
-    /// Checks held open by [`CheckFault::Hold`] right now.
-    held: usize,
-    /// Every request that arrived, as "METHOD /path", in order of arrival.
-    requests: Vec<String>,
-    /// How many times the consent page has sent a browser to its callback.
-    redirects: usize,
-}
-
 /// When one check request arrived and, once it has, when its answer was ready.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct CheckSpan {
@@ -137,193 +104,6 @@ pub struct CheckSpan {
     pub started: Instant,
     /// `None` while the check is out (or if it was dropped before an answer).
     pub answered: Option<Instant>,
-}
-
-/// The fake instance's shared state.
-pub(crate) struct MockState {
-    config: MockConfig,
-    base_url: String,
-    records: Mutex<Records>,
-    /// Told whenever the records change, for those who wait for an event in them.
-    changed: watch::Sender<()>,
-    /// One permit per held check allowed to go on.
-    release: Semaphore,
-}
-
-impl MockState {
-    fn records(&self) -> MutexGuard<'_, Records> {
-        // A panic while holding the lock cannot leave the records half-changed, so go on.
-        self.records
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-    }
-
-    /// Changes the records and tells those waiting for an event in them.
-    fn update<T>(&self, change: impl FnOnce(&mut Records) -> T) -> T {
-        let out = change(&mut self.records());
-        self.changed.send_replace(());
-        out
-    }
-
-    /// Creates a token for `session` (a second approval creates a second token), with the
-    /// permissions its consent page was asked for, as this server keeps them.
-    fn create_token(&self, session: &str) -> Result<String, getrandom::Error> {
-        let value = crate::secret::random_alphanumeric(32)?;
-        let kept = Kept::of(&self.config);
-        let follows = self.config.misskey_followed();
-        self.update(|records| {
-            let permissions: Vec<String> = match records.consent.get(session) {
-                Some(consent) => consent::granted(consent.permission.as_deref(), kept)
-                    .into_iter()
-                    .map(str::to_owned)
-                    .collect(),
-                // Every name this server knows, as a token made by hand would have.
-                None => SERVER_PERMISSIONS
-                    .lines()
-                    .filter(|name| server_knows(name, follows))
-                    .map(str::to_owned)
-                    .collect(),
-            };
-            records
-                .tokens
-                .entry(session.to_owned())
-                .or_default()
-                .push(IssuedToken {
-                    value: value.clone(),
-                    fetched: false,
-                    permissions,
-                    revoked: false,
-                });
-        });
-        Ok(value)
-    }
-
-    /// The misbehaviour the next check request gets, if any.
-    fn next_fault(&self) -> Option<CheckFault> {
-        self.records().faults.pop_front()
-    }
-
-    /// A check arrived; returns its place in the records.
-    fn check_started(&self) -> usize {
-        self.update(|records| {
-            records.checks.push(CheckSpan {
-                started: Instant::now(),
-                answered: None,
-            });
-            records.checks.len() - 1
-        })
-    }
-
-    /// The check at `index` has its answer.
-    fn check_answered(&self, index: usize) {
-        self.update(|records| {
-            if let Some(span) = records.checks.get_mut(index) {
-                span.answered = Some(Instant::now());
-            }
-        });
-    }
-
-    /// The oldest unfetched token of `session`, left unfetched.
-    fn unfetched_token(&self, session: &str) -> Option<String> {
-        let records = self.records();
-        let token = records.tokens.get(session)?.iter().find(|t| !t.fetched)?;
-        Some(token.value.clone())
-    }
-
-    /// Whether a token of `session` has been handed out by a check.
-    fn fetched(records: &Records, session: &str) -> bool {
-        records
-            .tokens
-            .get(session)
-            .is_some_and(|tokens| tokens.iter().any(|t| t.fetched))
-    }
-
-    fn mark_fetched(&self, session: &str, value: &str) {
-        self.update(|records| {
-            if let Some(token) = records
-                .tokens
-                .get_mut(session)
-                .and_then(|tokens| tokens.iter_mut().find(|t| t.value == value))
-            {
-                token.fetched = true;
-            }
-        });
-    }
-
-    /// Hands out the oldest unfetched token of `session`. Like Misskey, which reads the token
-    /// and saves the "fetched" mark without waiting, it does not do both at once: a check that
-    /// comes in between gets the same token.
-    async fn spend_token(&self, session: &str, hold: bool) -> Option<String> {
-        let token = self.unfetched_token(session);
-        if hold {
-            self.hold().await;
-        } else {
-            tokio::task::yield_now().await;
-        }
-        if let Some(token) = &token {
-            self.mark_fetched(session, token);
-        }
-        token
-    }
-
-    /// Waits until [`MockServer::release_held`] lets this check go on.
-    async fn hold(&self) {
-        self.update(|records| records.held += 1);
-        // The semaphore is never closed; if it were, holding no longer would be right.
-        if let Ok(permit) = self.release.acquire().await {
-            permit.forget();
-        }
-        self.update(|records| records.held -= 1);
-    }
-
-    fn token_check(&self, candidate: &str) -> TokenCheck {
-        let records = self.records();
-        match records
-            .tokens
-            .values()
-            .flatten()
-            .find(|t| t.value == candidate)
-        {
-            None => TokenCheck::Unknown,
-            Some(t) if t.revoked => TokenCheck::Unknown,
-            Some(t) if !t.permissions.iter().any(|p| p == "read:account") => {
-                TokenCheck::WithoutReadAccount
-            }
-            Some(_) => TokenCheck::Fine,
-        }
-    }
-
-    /// Revokes the token `value`, as its user does under Settings > Connected apps.
-    fn revoke(&self, value: &str) -> bool {
-        self.update(|records| {
-            match records
-                .tokens
-                .values_mut()
-                .flatten()
-                .find(|t| t.value == value)
-            {
-                Some(token) => {
-                    token.revoked = true;
-                    true
-                }
-                None => false,
-            }
-        })
-    }
-
-    /// Waits until `done` holds for the records.
-    async fn wait_until(&self, done: impl Fn(&Records) -> bool) {
-        let mut changes = self.changed.subscribe();
-        loop {
-            if done(&self.records()) {
-                return;
-            }
-            // The sender lives as long as the state, which outlives this borrow.
-            if changes.changed().await.is_err() {
-                return;
-            }
-        }
-    }
 }
 
 /// A running fake instance.

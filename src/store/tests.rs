@@ -2,6 +2,7 @@
 
 use super::account::removal_command;
 use super::*;
+use crate::Credentials;
 use crate::{Instance, Permissions, User};
 
 fn credentials(instance: &str, username: &str, token: &str) -> Credentials {
