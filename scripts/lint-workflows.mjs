@@ -23,7 +23,6 @@ const known = [
   },
 ];
 
-const lint = await createLinter();
 const files = process.argv.slice(2);
 if (files.length === 0) {
   console.error("lint-workflows: error: no workflow file given");
@@ -31,6 +30,9 @@ if (files.length === 0) {
 }
 let failed = 0;
 for (const file of files) {
+  // A linter for each file: the WebAssembly build fails ("unreachable") when one instance
+  // reads a large workflow after another.
+  const lint = await createLinter();
   const source = await readFile(file, "utf8");
   for (const finding of lint(source, file)) {
     const where = `${file}:${finding.line}:${finding.column}: ${finding.message} [${finding.kind}]`;

@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
-# The install step of the miauth GitHub Action (action.yml): downloads the release archive of
-# miauth for the runner, checks it against its published SHA-256 and unpacks it.
+# The install step of the miauth GitHub Action (action.yml): installs the release of miauth
+# for the runner with the installer people use, install.sh at the repository's root (which
+# picks the archive from uname, downloads it and its .sha256, refuses it on a checksum mismatch
+# and installs the binary), into a new folder under RUNNER_TEMP, then hands the binary to the
+# job's later steps.
 #
 # Usage: MIAUTH_VERSION=0.1.0 scripts/action/install.sh
 #
@@ -9,44 +12,29 @@
 #   MIAUTH_RELEASES    where the archives are: a URL or a local directory
 #                      [default: $GITHUB_SERVER_URL/OWNER/REPO/releases/download/vVERSION, the
 #                      repository the action comes from]
-#   MIAUTH_TARGET      the Rust target whose archive to take [default: from RUNNER_OS and
-#                      RUNNER_ARCH, or uname]
+#   MIAUTH_TARGET      the Rust target whose archive to take [default: install.sh's choice
+#                      from uname; Windows runners run this step in Git Bash, which install.sh
+#                      takes for x86_64-pc-windows-msvc]
 #   MIAUTH_ACTION_REPOSITORY  OWNER/REPO of the action [default: read off GITHUB_ACTION_PATH]
-#   RUNNER_TEMP        where to unpack [default: a new temporary directory]
+#   RUNNER_TEMP        where to install [default: a new temporary directory]
 #   GITHUB_OUTPUT      receives `bin`, the installed binary's path, and `version`
 #   GITHUB_PATH        receives the binary's directory, for the job's later steps
+#
+# Exits with install.sh's exit code when it fails (install.sh --help lists them); install.sh
+# writes its error as an ::error annotation too.
 set -euo pipefail
 
-say() { echo "miauth install: $*" >&2; }
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+
 fail() {
   echo "::error title=miauth install::$*"
-  say "error: $*"
-  exit 1
+  echo "miauth install: error: $*" >&2
+  exit 2
 }
 
 version=${MIAUTH_VERSION:-}
 version=${version#v}
 [ -n "$version" ] || fail "no version given; set the action's 'version' input, e.g. 0.1.0"
-
-target=${MIAUTH_TARGET:-}
-if [ -z "$target" ]; then
-  os=${RUNNER_OS:-$(uname -s)}
-  arch=${RUNNER_ARCH:-$(uname -m)}
-  case "$os/$arch" in
-    Linux/X64 | Linux/x86_64) target=x86_64-unknown-linux-musl ;;
-    Linux/ARM64 | Linux/aarch64) target=aarch64-unknown-linux-musl ;;
-    macOS/X64 | Darwin/x86_64) target=x86_64-apple-darwin ;;
-    macOS/ARM64 | Darwin/arm64) target=aarch64-apple-darwin ;;
-    Windows/X64 | MINGW*/x86_64 | MSYS*/x86_64) target=x86_64-pc-windows-msvc ;;
-    *) fail "no miauth release for $os on $arch; build it with 'cargo install --locked miauth'" ;;
-  esac
-fi
-case "$target" in
-  *-windows-*) format=zip exe=.exe ;;
-  *) format=tar.gz exe="" ;;
-esac
-name="miauth-$target-v$version"
-archive="$name.$format"
 
 releases=${MIAUTH_RELEASES:-}
 if [ -z "$releases" ]; then
@@ -63,43 +51,30 @@ if [ -z "$releases" ]; then
   releases="${GITHUB_SERVER_URL:-https://github.com}/$repository/releases/download/v$version"
 fi
 
-work=$(mktemp -d "${RUNNER_TEMP:-${TMPDIR:-/tmp}}/miauth-install.XXXXXX")
-say "installing miauth $version ($archive) from $releases"
-if [ -d "$releases" ]; then
-  cp "$releases/$archive" "$releases/$archive.sha256" "$work/" ||
-    fail "$releases has no $archive and $archive.sha256"
-else
-  for file in "$archive" "$archive.sha256"; do
-    curl --proto '=https,http' -fsSL --retry 3 -o "$work/$file" "$releases/$file" ||
-      fail "cannot download $releases/$file"
-  done
+# In Git Bash RUNNER_TEMP is a Windows path (D:\a\_temp); install.sh works with the POSIX form.
+temp=${RUNNER_TEMP:-${TMPDIR:-/tmp}}
+if command -v cygpath >/dev/null; then
+  temp=$(cygpath -u "$temp")
+fi
+folder=$(mktemp -d "$temp/miauth-install.XXXXXX")
+dir="$folder/bin"
+
+# The folder goes on the job's PATH below, so install.sh has no PATH hint to give.
+status=0
+PATH="$dir:$PATH" MIAUTH_INSTALL_DIR="$dir" MIAUTH_VERSION="$version" MIAUTH_RELEASES="$releases" \
+  sh "$root/install.sh" || status=$?
+if [ "$status" -ne 0 ]; then
+  rm -rf "$folder"
+  exit "$status"
 fi
 
-# The .sha256 file is `HASH  NAME`; only the hash is taken, so the name in it cannot point
-# elsewhere.
-expected=$(cut -d ' ' -f 1 <"$work/$archive.sha256")
-if command -v sha256sum >/dev/null; then
-  actual=$(sha256sum "$work/$archive" | cut -d ' ' -f 1)
-else
-  actual=$(shasum -a 256 "$work/$archive" | cut -d ' ' -f 1)
+bin="$dir/miauth"
+[ -f "$bin" ] || bin="$dir/miauth.exe"
+# Later steps may run in PowerShell or cmd: on Windows they get the mixed form, D:/a/_temp/...
+if command -v cygpath >/dev/null; then
+  dir=$(cygpath -m "$dir")
+  bin=$(cygpath -m "$bin")
 fi
-if [ -z "$expected" ] || [ "$expected" != "$actual" ]; then
-  fail "$archive does not match its checksum (expected ${expected:-nothing}, got $actual)"
-fi
-
-if [ "$format" = zip ] && command -v unzip >/dev/null; then
-  unzip -q "$work/$archive" -d "$work"
-elif [ "$format" = zip ]; then
-  7z x -bd -o"$work" "$work/$archive" >/dev/null
-else
-  tar -C "$work" -xzf "$work/$archive"
-fi
-bin="$work/$name/miauth$exe"
-[ -f "$bin" ] || fail "$archive has no $name/miauth$exe"
-
-installed=$("$bin" --version) || fail "the installed miauth does not run"
-[ "$installed" = "miauth $version" ] || fail "$archive holds '$installed', not miauth $version"
-say "installed $installed at $bin"
 
 if [ -n "${GITHUB_OUTPUT:-}" ]; then
   {
@@ -108,5 +83,5 @@ if [ -n "${GITHUB_OUTPUT:-}" ]; then
   } >>"$GITHUB_OUTPUT"
 fi
 if [ -n "${GITHUB_PATH:-}" ]; then
-  echo "$work/$name" >>"$GITHUB_PATH"
+  echo "$dir" >>"$GITHUB_PATH"
 fi
