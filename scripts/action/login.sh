@@ -15,7 +15,7 @@
 #                       required
 #   GITHUB_ACTIONS      "true" on a runner: miauth then masks the token in the log first
 #
-# Exits with miauth's exit code (3: not approved in time; see README's exit codes).
+# Exits with miauth's exit code (3: not approved in time; see docs/program.md for the exit codes).
 set -euo pipefail
 
 fail() {

@@ -10,7 +10,8 @@ mod hint;
 use std::path::PathBuf;
 use std::time::Duration;
 
-/// Exit codes, the contract with programs that run `miauth` (also listed in README and `--help`).
+/// Exit codes, the contract with programs that run `miauth` (also listed in docs/program.md and
+/// `--help`).
 pub mod exit {
     /// The token was delivered.
     pub const SUCCESS: u8 = 0;

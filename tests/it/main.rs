@@ -7,6 +7,7 @@ mod browser;
 mod cli;
 mod cli_waiting;
 mod delivery;
+mod documented;
 mod dressed;
 mod endings;
 mod faults;

@@ -1,4 +1,4 @@
-// The errors of the library, one class for each exit code of miauth (README: "Exit codes").
+// The errors of the library, one class for each exit code of miauth (docs/program.md: "Exit codes").
 // `code` is the exit code, `kind` miauth's machine-readable name of the failure, `hint` what to
 // do next. The message is miauth's own one line, which never holds the token.
 

@@ -147,7 +147,7 @@ pub(in crate::cli) struct OutputArgs {
     #[arg(short, long, value_name = "FILE")]
     pub(in crate::cli) output: Option<PathBuf>,
     /// Print progress on stdout as JSON lines for a program: authorize, waiting, retrying,
-    /// callback, then one success or error (see README).
+    /// callback, then one success or error (see docs/program.md).
     #[arg(long)]
     pub(in crate::cli) events: bool,
     /// In GitHub Actions: append the result to $GITHUB_OUTPUT as step output NAME.
