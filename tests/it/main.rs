@@ -23,5 +23,6 @@ mod mock_api;
 mod observed;
 mod polling;
 mod revoking;
+mod schema;
 mod secrets;
 mod support;
