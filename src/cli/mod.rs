@@ -39,11 +39,8 @@ pub fn run() -> u8 {
         Err(e) if e.use_stderr() => {
             // One line, like every other error: clap's first line, without its own prefix.
             let rendered = e.render().to_string();
-            let first = rendered
-                .lines()
-                .find(|l| !l.trim().is_empty())
-                .unwrap_or("invalid arguments");
-            let first = first.strip_prefix("error: ").unwrap_or(first);
+            let first = first_line(&rendered);
+            let first = first.as_str();
             // An invalid value names the valid ones, which clap puts on a line of their own.
             let first = match e.get(clap::error::ContextKind::ValidValue) {
                 Some(clap::error::ContextValue::Strings(valid)) if !valid.is_empty() => {
@@ -178,6 +175,29 @@ pub fn run() -> u8 {
             Command::Manpage => generate::manpage(),
         }
     })
+}
+
+/// Clap's error as one line, without its own prefix: its first line, and when that ends with a
+/// colon (the missing arguments), the indented lines it introduces.
+fn first_line(rendered: &str) -> String {
+    let mut lines = rendered.lines().skip_while(|l| l.trim().is_empty());
+    let first = lines.next().unwrap_or("invalid arguments");
+    let first = first.strip_prefix("error: ").unwrap_or(first).trim_end();
+    match first.strip_suffix(':') {
+        Some(head) => {
+            let listed: Vec<&str> = lines
+                .take_while(|l| l.starts_with(' '))
+                .map(str::trim)
+                .filter(|l| !l.is_empty())
+                .collect();
+            if listed.is_empty() {
+                head.to_owned()
+            } else {
+                format!("{head}: {}", listed.join(", "))
+            }
+        }
+        None => first.to_owned(),
+    }
 }
 
 /// Checks every input before anything is opened or sent; an account handle is looked up

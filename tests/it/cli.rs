@@ -446,6 +446,28 @@ fn invalid_input_exits_2_with_one_line_naming_it() {
     assert_eq!(String::from_utf8_lossy(&out.stderr).lines().count(), 1);
 }
 
+/// Regression: a missing argument's error stopped at clap's "were not provided:", without
+/// saying which.
+#[test]
+fn a_missing_argument_is_named_in_the_one_line_error() {
+    for (args, want) in [
+        (
+            &["login"][..],
+            "the following required arguments were not provided: <INSTANCE>",
+        ),
+        (&["switch", "misskey.io"][..], "were not provided: <USER>"),
+    ] {
+        let out = miauth().args(args).output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert_eq!(stderr.lines().count(), 1, "{args:?}: {stderr}");
+        assert!(
+            stderr.starts_with("miauth: error: ") && stderr.contains(want),
+            "{args:?}: {stderr}"
+        );
+    }
+}
+
 #[tokio::test]
 async fn in_ci_no_browser_opens_and_the_url_is_printed_even_with_q() {
     let server = mock(MockConfig::default()).await;
