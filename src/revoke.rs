@@ -142,12 +142,7 @@ fn judge(status: u16, json: Option<&serde_json::Value>) -> Judged {
         Ok(Liveness::Works) => format!("HTTP {status}"),
         Err(described) => described,
     };
-    let error = json.and_then(crate::check::api_error);
-    let field = |name: &str| {
-        error
-            .and_then(|e| e.get(name))
-            .and_then(serde_json::Value::as_str)
-    };
+    let field = |name: &str| crate::check::error_field(json, name);
     let code = field("code");
     let refused = match status {
         // The endpoint is reserved to the web client (every server before Misskey 2026.9.0).

@@ -28,17 +28,19 @@ pub(crate) fn api_error(json: &serde_json::Value) -> Option<&serde_json::Value> 
         .or_else(|| (json.get("code").is_some() || json.get("id").is_some()).then_some(json))
 }
 
+/// The string field `name` (`code`, `id`, `message`) of the family's error in an answer, if any.
+pub(crate) fn error_field<'a>(json: Option<&'a serde_json::Value>, name: &str) -> Option<&'a str> {
+    json.and_then(api_error)
+        .and_then(|e| e.get(name))
+        .and_then(serde_json::Value::as_str)
+}
+
 /// What the answer to `POST /api/ping` with a token says of that token: it works, it was
 /// revoked, or (as text to quote) the answer says nothing of it. A refusal counts only with the
 /// family's own error, since a proxy's 401 or a CDN's 403 says nothing of the token; a 403
 /// `PERMISSION_DENIED` is a live token.
 pub(crate) fn liveness(status: u16, json: Option<&serde_json::Value>) -> Result<Liveness, String> {
-    let error = json.and_then(api_error);
-    let field = |name: &str| {
-        error
-            .and_then(|e| e.get(name))
-            .and_then(serde_json::Value::as_str)
-    };
+    let field = |name: &str| error_field(json, name);
     let revoked = field("code") == Some("AUTHENTICATION_FAILED")
         || field("id") == Some(AUTHENTICATION_FAILED_ID);
     match status {

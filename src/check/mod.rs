@@ -13,7 +13,7 @@ use crate::{AccessToken, Error, Instance, SessionId};
 
 pub use crate::client::InstanceClient;
 pub use liveness::Liveness;
-pub(crate) use liveness::{api_error, liveness};
+pub(crate) use liveness::{error_field, liveness};
 
 mod liveness;
 

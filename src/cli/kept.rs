@@ -80,18 +80,33 @@ enum Found {
 
 /// `MISSKEY_URL` and `MISSKEY_TOKEN`, when both are set.
 pub(super) fn from_environment() -> Result<Option<(Instance, AccessToken)>, Error> {
-    let var = |name| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
-    match (var("MISSKEY_URL"), var("MISSKEY_TOKEN")) {
-        (Some(url), Some(token)) => {
-            let instance = Instance::parse(&url).map_err(|e| Error::InvalidOption {
+    match token_from_environment() {
+        Some(token) => Ok(instance_from_environment()?.map(|instance| (instance, token))),
+        None => Ok(None),
+    }
+}
+
+/// A variable of the environment that is set and not blank.
+fn environment(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+}
+
+/// `MISSKEY_URL`, when set; one that is no instance is an error naming it.
+pub(super) fn instance_from_environment() -> Result<Option<Instance>, Error> {
+    environment("MISSKEY_URL")
+        .map(|url| {
+            Instance::parse(&url).map_err(|e| Error::InvalidOption {
                 option: "MISSKEY_URL",
                 input: url.clone(),
                 reason: e.to_string(),
-            })?;
-            Ok(Some((instance, AccessToken::new(token.trim()))))
-        }
-        _ => Ok(None),
-    }
+            })
+        })
+        .transpose()
+}
+
+/// `MISSKEY_TOKEN`, when set, without the white space around it.
+pub(super) fn token_from_environment() -> Option<AccessToken> {
+    environment("MISSKEY_TOKEN").map(|token| AccessToken::new(token.trim()))
 }
 
 /// The credentials a kept account stands for.

@@ -15,7 +15,7 @@ use serde_json::json;
 
 use super::args::{ReportFormat, RevokeArgs};
 use super::deliver;
-use super::kept::fail;
+use super::kept::{fail, instance_from_environment, token_from_environment};
 use super::report::clean;
 
 /// The longest token read from standard input; Misskey's are 16 to 32 characters.
@@ -184,20 +184,11 @@ fn instance_of(named: Option<String>) -> Result<Instance, Error> {
     if let Some(named) = named {
         return Instance::parse(&named);
     }
-    match std::env::var("MISSKEY_URL") {
-        Ok(url) if !url.trim().is_empty() => {
-            Instance::parse(&url).map_err(|e| Error::InvalidOption {
-                option: "MISSKEY_URL",
-                input: url.clone(),
-                reason: e.to_string(),
-            })
-        }
-        _ => Err(Error::InvalidOption {
-            option: "instance",
-            input: String::new(),
-            reason: "name the instance, or set MISSKEY_URL".into(),
-        }),
-    }
+    instance_from_environment()?.ok_or_else(|| Error::InvalidOption {
+        option: "instance",
+        input: String::new(),
+        reason: "name the instance, or set MISSKEY_URL".into(),
+    })
 }
 
 /// A Misskey token given where the instance goes: letters and digits only, no dot, and too
@@ -208,10 +199,8 @@ fn looks_like_a_token(input: &str) -> bool {
 
 /// `MISSKEY_TOKEN`, else standard input (unless it is a terminal), read within `deadline`.
 async fn token_given(deadline: Duration) -> Result<AccessToken, Error> {
-    if let Ok(token) = std::env::var("MISSKEY_TOKEN")
-        && !token.trim().is_empty()
-    {
-        return Ok(AccessToken::new(token.trim()));
+    if let Some(token) = token_from_environment() {
+        return Ok(token);
     }
     if std::io::stdin().is_terminal() {
         return Err(Error::NoToken {

@@ -169,16 +169,7 @@ function runEvents(args, { showStderr, startMs, phases = {}, signal, onEvent }) 
       }
     });
 
-    child.on("error", (e) => {
-      settle(
-        reject,
-        new MiauthError(`cannot run ${bin}: ${e.message}`, {
-          kind: "spawn",
-          hint: "check that it is a miauth binary for this system and executable, or set MIAUTH_BINARY to one",
-          cause: e,
-        }),
-      );
-    });
+    child.on("error", (e) => settle(reject, spawnError(bin, e)));
     child.on("close", (code, sig) => {
       if (settled) {
         return;
@@ -203,6 +194,15 @@ function runEvents(args, { showStderr, startMs, phases = {}, signal, onEvent }) 
         );
       }
     });
+  });
+}
+
+// The binary could not be started at all.
+function spawnError(bin, e) {
+  return new MiauthError(`cannot run ${bin}: ${e.message}`, {
+    kind: "spawn",
+    hint: "check that it is a miauth binary for this system and executable, or set MIAUTH_BINARY to one",
+    cause: e,
   });
 }
 
@@ -304,16 +304,7 @@ function runJson(args, { what, deadlineMs, results, env, secret, signal }) {
       stderrText = (stderrText + chunk).slice(-STDERR_KEPT);
     });
 
-    child.on("error", (e) => {
-      settle(
-        reject,
-        new MiauthError(`cannot run ${bin}: ${e.message}`, {
-          kind: "spawn",
-          hint: "check that it is a miauth binary for this system and executable, or set MIAUTH_BINARY to one",
-          cause: e,
-        }),
-      );
-    });
+    child.on("error", (e) => settle(reject, spawnError(bin, e)));
     child.on("close", (code, sig) => {
       if (settled) {
         return;
